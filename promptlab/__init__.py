@@ -1,0 +1,72 @@
+"""promptlab: compare prompting strategies honestly.
+
+Strategies (zero-shot, few-shot, chain of thought, self-consistency) render Jinja
+templates into chat messages and run them on any provider: the bundled local model,
+OpenAI, Anthropic or LangChain. Names are imported on first use, so ``import promptlab``
+stays fast and pulls in no SDK.
+
+Example:
+    >>> import promptlab as pl
+    >>> local = pl.LlamaCppProvider()
+    >>> sc = pl.SelfConsistency(pl.ChainOfThought(extractor="numeric"), n=5)
+    >>> sc.run({"question": "What is 12 + 7?"}, local).answer
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from promptlab._exports import EXPORTS
+
+__version__ = "0.1.0"
+
+__all__ = sorted([*EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module_name = EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'promptlab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # static analysers see the real names
+    from promptlab.answers import (
+        AnswerExtractor,
+        CallableAnswer,
+        ChoiceAnswer,
+        NumericAnswer,
+        RegexAnswer,
+        TextAnswer,
+        YesNoAnswer,
+    )
+    from promptlab.completion import Choice, Completion, CompletionRequest, TokenLogprob, Usage
+    from promptlab.errors import *  # noqa: F403
+    from promptlab.messages import Message
+    from promptlab.params import GenerationParams
+    from promptlab.providers.base import Capabilities, Provider, UnsupportedParameterWarning
+    from promptlab.providers.bundled_model import bundled_model_path
+    from promptlab.providers.llama_cpp import LlamaCppProvider
+    from promptlab.providers.registry import provider
+    from promptlab.strategies import (
+        ChainOfThought,
+        ExampleSelector,
+        FewShot,
+        FixedSelector,
+        RandomSelector,
+        Sample,
+        SelfConsistency,
+        Strategy,
+        StrategyResult,
+        ZeroShot,
+    )
+    from promptlab.sync import run_sync
+    from promptlab.templating import PromptTemplate, TemplateLibrary
+    from promptlab.voting import MajorityVote, VoteResult

@@ -1,0 +1,104 @@
+"""What a provider is asked (:class:`CompletionRequest`) and what it answers (:class:`Completion`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from promptlab.messages import Message
+from promptlab.params import GenerationParams
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionRequest:
+    """Messages plus generation parameters: everything a provider needs for one call."""
+
+    messages: tuple[Message, ...]
+    params: GenerationParams = field(default_factory=GenerationParams)
+
+    @classmethod
+    def of(
+        cls, messages: Sequence[Message], params: GenerationParams | None = None
+    ) -> CompletionRequest:
+        """Build a request from any sequence of messages."""
+        return cls(tuple(messages), params or GenerationParams())
+
+
+@dataclass(frozen=True, slots=True)
+class TokenLogprob:
+    """One generated token with its log-probability and, if asked, the top alternatives."""
+
+    token: str
+    logprob: float
+    top: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One sampled completion.
+
+    Attributes:
+        text: The generated text.
+        finish_reason: Why generation ended, e.g. ``"stop"`` or ``"length"``.
+        logprobs: Per-token log-probabilities, when they were asked for and supported.
+        index: The choice's position among the request's ``n`` samples.
+    """
+
+    text: str
+    finish_reason: str | None = None
+    logprobs: tuple[TokenLogprob, ...] | None = None
+    index: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts, normalised across providers. Usages add up with ``+``."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_input_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        """Input plus output tokens."""
+        return self.input_tokens + self.output_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cached_input_tokens + other.cached_input_tokens,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A provider's answer to one :class:`CompletionRequest`.
+
+    Attributes:
+        choices: One per sample (``n`` of them).
+        usage: Tokens used by the whole request.
+        latency_s: Wall time of the request in seconds.
+        model: The model that answered.
+        provider: The provider's name.
+        cost_usd: Dollars spent, ``None`` when the price is unknown (never a made-up 0).
+        calls: How many backend calls produced this completion (``n`` fan-out counts each).
+    """
+
+    choices: tuple[Choice, ...]
+    usage: Usage = Usage()
+    latency_s: float = 0.0
+    model: str = ""
+    provider: str = ""
+    cost_usd: float | None = None
+    calls: int = 1
+
+    @property
+    def text(self) -> str:
+        """The first choice's text."""
+        return self.choices[0].text if self.choices else ""
+
+    @property
+    def texts(self) -> list[str]:
+        """Every choice's text, in order."""
+        return [choice.text for choice in self.choices]

@@ -1,0 +1,190 @@
+"""The provider contract: one async method, ``complete(request) -> Completion``.
+
+A backend subclasses :class:`Provider`, declares its :class:`Capabilities` and implements
+``_generate``. The base class checks every request against the capabilities first (a
+parameter the backend cannot honour is a clear error, or is dropped with a warning when
+the provider was built with ``on_unsupported="drop"``), fans ``n > 1`` out into
+concurrent calls when the backend has no native ``n``, and times the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import warnings
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from promptlab.completion import Choice, Completion, CompletionRequest, Usage
+from promptlab.errors import ConfigurationError, UnsupportedParameterError
+from promptlab.params import GenerationParams
+from promptlab.sync import run_sync
+
+OnUnsupported = Literal["error", "drop"]
+
+
+class UnsupportedParameterWarning(UserWarning):
+    """A parameter the provider cannot honour was dropped (``on_unsupported="drop"``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a backend can honour.
+
+    Attributes:
+        native_n: One call can return ``n`` samples. Without it, ``n > 1`` becomes
+            ``n`` concurrent calls.
+        logprobs: Token log-probabilities (``logprobs`` / ``top_logprobs``).
+        max_top_logprobs: Largest ``top_logprobs`` accepted.
+        penalties: ``frequency_penalty`` and ``presence_penalty``.
+        seed: A sampling seed.
+        temperature: ``temperature``.
+        top_p: ``top_p``.
+        max_stop: Most stop sequences per request; ``None`` means no limit, 0 means none.
+    """
+
+    native_n: bool = False
+    logprobs: bool = False
+    max_top_logprobs: int = 20
+    penalties: bool = False
+    seed: bool = False
+    temperature: bool = True
+    top_p: bool = True
+    max_stop: int | None = None
+
+    def unsupported(self, params: GenerationParams) -> dict[str, str]:
+        """Map each parameter in ``params`` this backend cannot honour to the reason."""
+        problems: dict[str, str] = {}
+        checks = {
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "frequency_penalty": self.penalties,
+            "presence_penalty": self.penalties,
+            "seed": self.seed,
+            "logprobs": self.logprobs,
+            "top_logprobs": self.logprobs,
+        }
+        for name, supported in checks.items():
+            if not supported and getattr(params, name) is not None:
+                problems[name] = "this backend has no such setting"
+        if (
+            self.logprobs
+            and params.top_logprobs is not None
+            and params.top_logprobs > self.max_top_logprobs
+        ):
+            problems["top_logprobs"] = f"at most {self.max_top_logprobs} are allowed"
+        if params.stop and self.max_stop is not None and len(params.stop) > self.max_stop:
+            problems["stop"] = (
+                f"{len(params.stop)} stop sequences given, at most {self.max_stop} allowed"
+            )
+        return problems
+
+
+class Provider(ABC):
+    """Base class of every backend.
+
+    Subclasses set ``name``, ``model`` and ``capabilities`` and implement
+    :meth:`_generate`, which receives only requests the backend can honour. When
+    ``capabilities.native_n`` is false, ``_generate`` is only ever asked for one sample.
+
+    Args:
+        on_unsupported: ``"error"`` (default) raises
+            :class:`~promptlab.errors.UnsupportedParameterError` for a parameter the
+            backend cannot honour; ``"drop"`` removes it and warns.
+    """
+
+    name: str = "provider"
+    model: str = ""
+    capabilities: Capabilities = Capabilities()
+
+    def __init__(self, *, on_unsupported: OnUnsupported = "error") -> None:
+        if on_unsupported not in ("error", "drop"):
+            raise ConfigurationError(
+                f"on_unsupported={on_unsupported!r} is not allowed: use 'error' or 'drop'."
+            )
+        self.on_unsupported: OnUnsupported = on_unsupported
+
+    @abstractmethod
+    async def _generate(self, request: CompletionRequest) -> Completion:
+        """Call the backend for a request it can honour."""
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        """Send ``request`` and return the completion (``request.params.n`` choices)."""
+        request = self.check(request)
+        start = time.perf_counter()
+        n = request.params.n or 1
+        if n > 1 and not self.capabilities.native_n:
+            completion = await self._fan_out(request, n)
+        else:
+            completion = await self._generate(request)
+        return replace(completion, latency_s=time.perf_counter() - start)
+
+    def complete_sync(self, request: CompletionRequest) -> Completion:
+        """Blocking :meth:`complete`; works in scripts and in notebooks."""
+        return run_sync(self.complete(request))
+
+    async def aclose(self) -> None:  # noqa: B027 - most backends hold nothing to close
+        """Release connections or models held by the provider."""
+
+    async def __aenter__(self) -> Provider:
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.aclose()
+
+    def check(self, request: CompletionRequest) -> CompletionRequest:
+        """Raise, or drop with a warning, any parameter this backend cannot honour."""
+        problems = self.capabilities.unsupported(request.params)
+        if not problems:
+            return request
+        if self.on_unsupported == "error":
+            name, detail = next(iter(problems.items()))
+            raise UnsupportedParameterError(self.name, name, detail)
+        for name, detail in problems.items():
+            warnings.warn(
+                f"Provider {self.name!r} dropped the parameter {name!r} ({detail}).",
+                UnsupportedParameterWarning,
+                stacklevel=3,
+            )
+        params = request.params
+        if "stop" in problems and self.capabilities.max_stop:
+            kept = (params.stop or [])[: self.capabilities.max_stop]
+            params = params.merge({"stop": kept})
+            del problems["stop"]
+        return replace(request, params=params.without(*problems))
+
+    async def _fan_out(self, request: CompletionRequest, n: int) -> Completion:
+        # Each sample gets its own seed (seed + i) so samples differ yet stay reproducible.
+        base = request.params.without("n")
+        seed = base.seed
+
+        def one(i: int) -> CompletionRequest:
+            params = base if seed is None else base.merge({"seed": seed + i})
+            return replace(request, params=params)
+
+        parts = await asyncio.gather(*(self._generate(one(i)) for i in range(n)))
+        return _combine(parts)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, model={self.model!r})"
+
+
+def _combine(parts: list[Completion]) -> Completion:
+    """Merge single-sample completions into one n-choice completion."""
+    choices = tuple(
+        Choice(c.choices[0].text, c.choices[0].finish_reason, c.choices[0].logprobs, i)
+        for i, c in enumerate(parts)
+    )
+    usage = sum((c.usage for c in parts), Usage())
+    costs = [c.cost_usd for c in parts]
+    cost = None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
+    first = parts[0]
+    return Completion(
+        choices=choices,
+        usage=usage,
+        model=first.model,
+        provider=first.provider,
+        cost_usd=cost,
+        calls=sum(c.calls for c in parts),
+    )

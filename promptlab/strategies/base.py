@@ -1,0 +1,203 @@
+"""The :class:`Strategy` base class and its :class:`StrategyResult`."""
+
+from __future__ import annotations
+
+from abc import ABC
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from promptlab.answers import AnswerExtractor, as_extractor
+from promptlab.completion import Completion, CompletionRequest, Usage
+from promptlab.messages import Message
+from promptlab.params import GenerationParams
+from promptlab.providers.base import Provider
+from promptlab.sync import run_sync
+from promptlab.templating.template import PromptTemplate
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One sampled reply and the answer extracted from it."""
+
+    text: str
+    answer: str | None
+    finish_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyResult:
+    """What a strategy run produced.
+
+    Attributes:
+        answer: The final answer (canonical form), or None if none could be extracted.
+        samples: Every sampled reply with its extracted answer.
+        messages: The rendered messages that were sent.
+        usage: Tokens summed over every call.
+        latency_s: Wall time of the run, in seconds.
+        cost_usd: Dollars summed over every call; None if any price was unknown.
+        calls: Backend calls made.
+        strategy: The strategy's description.
+        template: The template's name; ``template_hash`` identifies its exact source.
+        params: The generation parameters actually requested.
+        votes: Votes per answer (self-consistency only).
+        confidence: The winner's share of the votes (self-consistency only).
+        no_answer: Samples with no extractable answer.
+        stop_reason: Why sampling stopped (self-consistency only).
+        completions: The raw provider completions.
+    """
+
+    answer: str | None
+    samples: tuple[Sample, ...]
+    messages: tuple[Message, ...]
+    usage: Usage
+    latency_s: float
+    cost_usd: float | None
+    calls: int
+    strategy: str
+    template: str
+    template_hash: str
+    params: GenerationParams
+    votes: dict[str, int] | None = None
+    confidence: float | None = None
+    no_answer: int = 0
+    stop_reason: str | None = None
+    completions: tuple[Completion, ...] = field(default=(), repr=False)
+
+    @property
+    def text(self) -> str:
+        """The first sample's raw text."""
+        return self.samples[0].text if self.samples else ""
+
+    @property
+    def texts(self) -> list[str]:
+        """Every sample's raw text."""
+        return [s.text for s in self.samples]
+
+
+class Strategy(ABC):
+    """Decides what to ask a provider, and how the reply becomes an answer.
+
+    A strategy is a template, the variables it adds to the task's inputs (few-shot
+    examples, say), default generation parameters and an answer extractor. Subclasses
+    override :meth:`template_inputs`, and wrappers like ``SelfConsistency`` override
+    :meth:`arun`.
+
+    Args:
+        template: A :class:`PromptTemplate`, a built-in template name, or Jinja source.
+        extractor: How to read the answer: an extractor, a callable, or a kind name
+            (``"numeric"``, ``"choice"``, ``"yes_no"``, ``"text"``).
+        params: Default generation parameters (the lowest layer).
+        system: An optional system prompt, passed to the template as ``system``.
+        answer_format: Optional words on the answer's form (``"a number"``), passed to
+            the template as ``answer_format``.
+    """
+
+    default_template = "zero_shot"
+    #: True when the strategy supplies ``examples`` to its template.
+    has_examples = False
+
+    def __init__(
+        self,
+        template: str | PromptTemplate | None = None,
+        *,
+        extractor: AnswerExtractor | Any = None,
+        params: GenerationParams | Mapping[str, Any] | None = None,
+        system: str | None = None,
+        answer_format: str | None = None,
+    ) -> None:
+        self.template = PromptTemplate.coerce(template or self.default_template)
+        self.extractor: AnswerExtractor = as_extractor(extractor)
+        self.params = _as_params(params)
+        self.system = system
+        self.answer_format = answer_format
+
+    @property
+    def name(self) -> str:
+        """A short description, e.g. ``"ZeroShot(zero_shot)"``."""
+        return f"{type(self).__name__}({self.template.name})"
+
+    def template_inputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """The variables handed to the template for these task inputs."""
+        variables = dict(inputs)
+        if self.system is not None:
+            variables.setdefault("system", self.system)
+        if self.answer_format is not None:
+            variables.setdefault("answer_format", self.answer_format)
+        return variables
+
+    def render(self, inputs: Mapping[str, Any]) -> tuple[Message, ...]:
+        """The messages this strategy would send for ``inputs``."""
+        return self.template.render(self.template_inputs(inputs))
+
+    def extract(self, text: str) -> str | None:
+        """The canonical answer in one reply."""
+        return self.extractor.extract(text)
+
+    def resolve_params(
+        self,
+        params: GenerationParams | Mapping[str, Any] | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> GenerationParams:
+        """Merge strategy defaults < ``params`` (arm layer) < ``overrides`` (per call)."""
+        return self.params.merge(_as_params(params), dict(overrides or {}))
+
+    async def arun(
+        self,
+        inputs: Mapping[str, Any],
+        provider: Provider,
+        *,
+        params: GenerationParams | Mapping[str, Any] | None = None,
+        **overrides: Any,
+    ) -> StrategyResult:
+        """Render, call ``provider`` once, extract the answer.
+
+        Args:
+            inputs: The task's input fields, e.g. ``{"question": "..."}``.
+            provider: The backend to call.
+            params: Arm-level generation parameters, over the strategy's defaults.
+            **overrides: Per-call generation parameters, over everything else.
+        """
+        messages = self.render(inputs)
+        request = CompletionRequest(messages, self.resolve_params(params, overrides))
+        completion = await provider.complete(request)
+        samples = tuple(
+            Sample(c.text, self.extract(c.text), c.finish_reason) for c in completion.choices
+        )
+        return StrategyResult(
+            answer=samples[0].answer if samples else None,
+            samples=samples,
+            messages=messages,
+            usage=completion.usage,
+            latency_s=completion.latency_s,
+            cost_usd=completion.cost_usd,
+            calls=completion.calls,
+            strategy=self.name,
+            template=self.template.name,
+            template_hash=self.template.hash,
+            params=request.params,
+            no_answer=sum(1 for s in samples if s.answer is None),
+            completions=(completion,),
+        )
+
+    def run(
+        self,
+        inputs: Mapping[str, Any],
+        provider: Provider,
+        *,
+        params: GenerationParams | Mapping[str, Any] | None = None,
+        **overrides: Any,
+    ) -> StrategyResult:
+        """Blocking :meth:`arun`; works in scripts and inside notebooks."""
+        return run_sync(self.arun(inputs, provider, params=params, **overrides))
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def _as_params(params: GenerationParams | Mapping[str, Any] | None) -> GenerationParams:
+    if params is None:
+        return GenerationParams()
+    if isinstance(params, GenerationParams):
+        return params
+    return GenerationParams(**params)

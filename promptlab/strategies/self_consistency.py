@@ -1,0 +1,151 @@
+"""Self-consistency: sample several answers from any strategy and take the majority vote."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any, Protocol
+
+from promptlab.completion import Completion, CompletionRequest
+from promptlab.errors import ConfigurationError
+from promptlab.params import GenerationParams
+from promptlab.providers.base import Provider
+from promptlab.strategies.base import Sample, Strategy, StrategyResult
+from promptlab.voting import MajorityVote
+
+
+class StopRule(Protocol):
+    """Decides, from the answers so far, whether sampling can stop early."""
+
+    def decide(self, votes: list[str | None]) -> Any:
+        """Return an object with ``stop: bool`` and ``reason: str``."""
+        ...
+
+
+class SelfConsistency(Strategy):
+    """Wrap any strategy: sample ``n`` replies at a sampling temperature, vote on the answers.
+
+    The wrapped strategy renders the prompt and extracts each answer; this class only
+    changes how many samples are drawn and how they combine. Samples come from one
+    request with ``n`` set, which the provider serves natively when it can and with
+    concurrent calls otherwise.
+
+    Ties go to the tied answer sampled first (see :class:`~promptlab.voting.MajorityVote`).
+    Samples with no extractable answer vote for nothing and are counted in
+    ``result.no_answer``. ``result.confidence`` is the winner's share of all samples.
+
+    With ``stopping`` set, samples are drawn in batches of ``batch_size`` up to ``n``,
+    and sampling stops as soon as the rule says the vote is settled; ``result.samples``
+    then holds only the samples drawn and ``result.stop_reason`` says why it stopped.
+
+    Args:
+        base: The strategy to sample from, e.g. ``ChainOfThought(...)``.
+        n: Number of samples (the maximum, with ``stopping``).
+        temperature: Sampling temperature, as a strategy default (arms and per-call
+            overrides can still change it). Self-consistency needs randomness.
+        stopping: Optional early-stopping rule, e.g. ``BetaStop()`` or ``WindowStop(4)``.
+        batch_size: Samples per request when ``stopping`` is set.
+
+    Example:
+        >>> sc = SelfConsistency(ChainOfThought(extractor="numeric"), n=10)
+    """
+
+    def __init__(
+        self,
+        base: Strategy,
+        n: int = 10,
+        *,
+        temperature: float = 0.7,
+        stopping: StopRule | None = None,
+        batch_size: int = 2,
+        vote: MajorityVote | None = None,
+    ) -> None:
+        if n < 1:
+            raise ConfigurationError(f"n={n} is not allowed: self-consistency needs n >= 1.")
+        if batch_size < 1:
+            raise ConfigurationError(f"batch_size={batch_size} is not allowed: use >= 1.")
+        self.base = base
+        self.n = n
+        self.stopping = stopping
+        self.batch_size = batch_size
+        self.vote = vote or MajorityVote()
+        self.template = base.template
+        self.extractor = base.extractor
+        self.params = base.params.merge({"temperature": temperature})
+        self.system = base.system
+        self.answer_format = base.answer_format
+        self.has_examples = base.has_examples
+
+    @property
+    def name(self) -> str:
+        return f"SelfConsistency({self.base.name}, n={self.n})"
+
+    def template_inputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        return self.base.template_inputs(inputs)
+
+    def extract(self, text: str) -> str | None:
+        return self.base.extract(text)
+
+    async def arun(
+        self,
+        inputs: Mapping[str, Any],
+        provider: Provider,
+        *,
+        params: GenerationParams | Mapping[str, Any] | None = None,
+        **overrides: Any,
+    ) -> StrategyResult:
+        n = overrides.pop("n", None) or self.n
+        messages = self.render(inputs)
+        request = CompletionRequest(messages, self.resolve_params(params, overrides))
+        completions: list[Completion] = []
+        samples: list[Sample] = []
+        stop_reason = f"fixed n={n}"
+        while len(samples) < n:
+            batch = n - len(samples) if self.stopping is None else self.batch_size
+            batch = min(batch, n - len(samples))
+            completion = await provider.complete(self._batch_request(request, len(samples), batch))
+            completions.append(completion)
+            samples.extend(
+                Sample(c.text, self.extract(c.text), c.finish_reason) for c in completion.choices
+            )
+            if self.stopping is not None:
+                decision = self.stopping.decide([s.answer for s in samples])
+                if decision.stop and len(samples) < n:
+                    stop_reason = decision.reason
+                    break
+                stop_reason = f"max n={n} reached"
+        outcome = self.vote([s.answer for s in samples])
+        return StrategyResult(
+            answer=outcome.winner,
+            samples=tuple(samples),
+            messages=messages,
+            usage=sum((c.usage for c in completions[1:]), completions[0].usage),
+            latency_s=sum(c.latency_s for c in completions),
+            cost_usd=_total_cost(completions),
+            calls=sum(c.calls for c in completions),
+            strategy=self.name,
+            template=self.template.name,
+            template_hash=self.template.hash,
+            params=request.params.merge({"n": n}),
+            votes=outcome.counts,
+            confidence=outcome.share,
+            no_answer=outcome.no_answer,
+            stop_reason=stop_reason,
+            completions=tuple(completions),
+        )
+
+    @staticmethod
+    def _batch_request(request: CompletionRequest, drawn: int, size: int) -> CompletionRequest:
+        # Later batches shift the seed so they do not repeat the first batch's samples.
+        params = request.params
+        update: dict[str, Any] = {"n": size}
+        if params.seed is not None and drawn:
+            update["seed"] = params.seed + drawn
+        return replace(request, params=params.merge(update))
+
+
+def _total_cost(completions: list[Completion]) -> float | None:
+    costs = [c.cost_usd for c in completions]
+    if any(cost is None for cost in costs):
+        return None
+    return float(sum(cost for cost in costs if cost is not None))

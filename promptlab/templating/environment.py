@@ -1,0 +1,80 @@
+"""The shared, sandboxed Jinja environment and where templates are looked up."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from promptlab.templating.chat_blocks import ChatBlockExtension, scrub_markers
+
+TEMPLATE_SUFFIX = ".jinja"
+
+
+def builtin_template_dir() -> Path:
+    """The folder holding promptlab's built-in templates.
+
+    In an installed wheel they sit inside the package; in a source checkout they are the
+    top-level ``templates/`` folder.
+    """
+    packaged = Path(__file__).resolve().parent.parent / "_builtin_templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+def make_environment(search_path: Sequence[str | Path] = ()) -> ImmutableSandboxedEnvironment:
+    """A sandboxed environment: strict about undefined variables, chat blocks enabled.
+
+    Folders in ``search_path`` are searched first, then the built-in templates.
+    """
+    loaders = [FileSystemLoader([str(p) for p in search_path])] if search_path else []
+    loaders.append(FileSystemLoader(str(builtin_template_dir())))
+    return ImmutableSandboxedEnvironment(
+        loader=ChoiceLoader(loaders),
+        undefined=StrictUndefined,
+        extensions=[ChatBlockExtension],
+        finalize=scrub_markers,
+        autoescape=False,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        # Templates are compiled once per PromptTemplate; skip the mtime check per render.
+        auto_reload=False,
+    )
+
+
+class TemplateLibrary:
+    """A set of template folders searched before the built-ins.
+
+    Example:
+        >>> library = TemplateLibrary(["my_templates"])
+        >>> template = library.get("zero_shot")  # my_templates/zero_shot.jinja if present
+    """
+
+    def __init__(self, search_path: Sequence[str | Path] = ()) -> None:
+        self.search_path = tuple(Path(p) for p in search_path)
+        self.environment = make_environment(self.search_path)
+
+    def get(self, name: str):  # type: ignore[no-untyped-def]
+        """Load the template called ``name`` (the ``.jinja`` suffix may be left out)."""
+        from promptlab.templating.template import PromptTemplate
+
+        return PromptTemplate.from_name(name, library=self)
+
+    def names(self) -> list[str]:
+        """Every template name this library can find."""
+        return sorted(
+            name.removesuffix(TEMPLATE_SUFFIX)
+            for name in self.environment.list_templates()
+            if name.endswith(TEMPLATE_SUFFIX)
+        )
+
+
+@lru_cache(maxsize=1)
+def default_library() -> TemplateLibrary:
+    """The library with only the built-in templates."""
+    return TemplateLibrary()

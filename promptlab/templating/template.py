@@ -1,0 +1,131 @@
+"""A compiled prompt template: named or inline source in, chat messages out."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from jinja2 import TemplateNotFound, TemplateSyntaxError, UndefinedError, meta
+from jinja2.exceptions import SecurityError
+
+from promptlab.errors import (
+    MissingVariableError,
+    TemplateError,
+    TemplateNotFoundError,
+    TemplateSecurityError,
+)
+from promptlab.messages import Message
+from promptlab.templating.chat_blocks import split_messages
+from promptlab.templating.environment import TEMPLATE_SUFFIX, TemplateLibrary, default_library
+
+_UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined")
+
+
+class PromptTemplate:
+    """A Jinja template, compiled once, that renders to chat messages.
+
+    Build one from a template name (searched in the library's folders, then the built-ins)
+    or from source text.
+
+    Args:
+        source: The Jinja source.
+        name: A name for error messages and result records.
+        library: Where ``{% include %}`` and ``{% import %}`` look; the built-ins by default.
+
+    Example:
+        >>> t = PromptTemplate("{% user %}What is {{ a }} + {{ b }}?{% enduser %}")
+        >>> t.render({"a": 2, "b": 3})
+        (Message(role='user', content='What is 2 + 3?'),)
+    """
+
+    def __init__(
+        self, source: str, *, name: str = "<string>", library: TemplateLibrary | None = None
+    ) -> None:
+        self.library = library or default_library()
+        self.name = name
+        self.source = source
+        environment = self.library.environment
+        try:
+            ast = environment.parse(source, name=name)
+            self.variables: frozenset[str] = frozenset(meta.find_undeclared_variables(ast))
+            self._template = environment.from_string(source)
+        except TemplateSyntaxError as exc:
+            raise TemplateError(
+                f"Template {name!r} has a syntax error on line {exc.lineno}: {exc.message}"
+            ) from exc
+        self.hash = hashlib.sha256(source.encode()).hexdigest()[:16]
+
+    @classmethod
+    def from_name(cls, name: str, *, library: TemplateLibrary | None = None) -> PromptTemplate:
+        """Load a template by name, e.g. ``"chain_of_thought"``."""
+        library = library or default_library()
+        filename = name if name.endswith(TEMPLATE_SUFFIX) else name + TEMPLATE_SUFFIX
+        loader = library.environment.loader
+        if loader is None:  # pragma: no cover - our environments always have one
+            raise TemplateNotFoundError(f"No template loader to find {name!r}.")
+        try:
+            source, _, _ = loader.get_source(library.environment, filename)
+        except TemplateNotFound:
+            known = ", ".join(library.names())
+            raise TemplateNotFoundError(
+                f"No template named {name!r}. Known templates: {known}. "
+                "Add your own folder with TemplateLibrary([...]) or pass the source text."
+            ) from None
+        return cls(source, name=name.removesuffix(TEMPLATE_SUFFIX), library=library)
+
+    @classmethod
+    def coerce(
+        cls, template: str | PromptTemplate, *, library: TemplateLibrary | None = None
+    ) -> PromptTemplate:
+        """Accept a template object, a template name, or Jinja source text."""
+        if isinstance(template, PromptTemplate):
+            return template
+        if "{" in template or "\n" in template:
+            return cls(template, library=library)
+        return cls.from_name(template, library=library)
+
+    def missing(self, inputs: Mapping[str, Any]) -> list[str]:
+        """The variables this template uses at top level that ``inputs`` lacks.
+
+        Variables guarded by ``is defined`` are optional and show up here too; rendering
+        is the final judge.
+        """
+        return sorted(self.variables.difference(inputs))
+
+    def render(self, inputs: Mapping[str, Any]) -> tuple[Message, ...]:
+        """Render to chat messages.
+
+        Raises:
+            MissingVariableError: A variable the template needs is not in ``inputs``.
+            TemplateSecurityError: The template tried something the sandbox forbids.
+            TemplateError: Any other rendering problem.
+        """
+        try:
+            rendered = self._template.render(inputs)
+        except UndefinedError as exc:
+            raise self._missing_error(inputs, exc) from None
+        except SecurityError as exc:
+            raise TemplateSecurityError(
+                f"Template {self.name!r} tried an unsafe operation and was stopped by the "
+                f"sandbox: {str(exc).rstrip('.')}. Templates may not reach Python internals."
+            ) from None
+        except TemplateError:
+            raise
+        except Exception as exc:
+            raise TemplateError(f"Template {self.name!r} failed to render: {exc}") from exc
+        return split_messages(rendered, self.name)
+
+    def _missing_error(self, inputs: Mapping[str, Any], exc: UndefinedError) -> TemplateError:
+        match = _UNDEFINED_NAME.search(str(exc))
+        if match is None:
+            # An attribute or key of a given variable is missing, e.g. ex.rationale.
+            return TemplateError(
+                f"Template {self.name!r} could not render: {exc.message}. "
+                "Check the fields of the values you passed."
+            )
+        return MissingVariableError(self.name, [match.group(1)], sorted(inputs))
+
+    def __repr__(self) -> str:
+        return f"PromptTemplate(name={self.name!r}, variables={sorted(self.variables)})"

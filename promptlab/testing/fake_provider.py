@@ -1,0 +1,148 @@
+"""A scripted provider for tests: no network, no model, every request recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable, Iterable, Mapping
+from typing import Union
+
+from promptlab.completion import Choice, Completion, CompletionRequest, Usage
+from promptlab.errors import ConfigurationError
+from promptlab.providers.base import Capabilities, OnUnsupported, Provider
+
+Reply = Union[str, BaseException]
+Script = Union[
+    Iterable[Reply],
+    Mapping[str, Reply],
+    Callable[[CompletionRequest], Union[Reply, list[str]]],
+]
+
+
+class FakeProvider(Provider):
+    """Answers from a script, like httpx's ``MockTransport`` or DSPy's ``DummyLM``.
+
+    The script is one of:
+
+    * a list of replies, used in order, one per sample (``cycle=True`` repeats it);
+    * a dict from prompt to reply, keyed by the last user message's content (a
+      ``default`` covers prompts not in it);
+    * a callable ``fn(request) -> reply``, called once per sample.
+
+    A reply that is an exception instance is raised instead, to script failures.
+    Every request is kept in :attr:`requests`. Token usage counts whitespace-separated
+    words, so tests can check that usage adds up.
+
+    Args:
+        script: The replies.
+        default: Reply for prompts missing from a dict script.
+        cycle: Repeat a list script instead of failing when it runs out.
+        latency: Seconds to wait per request (an ``asyncio.sleep``, no CPU).
+        capabilities: What this fake claims to support; everything by default.
+        model: The model name it reports.
+        cost_per_call: Dollars per sample to report as cost, or None for "unknown".
+
+    Example:
+        >>> fake = FakeProvider(["Answer: 19", "Answer: 9"])
+        >>> fake.complete_sync(CompletionRequest.of([])).text
+        'Answer: 19'
+    """
+
+    name = "fake"
+
+    def __init__(
+        self,
+        script: Script = ("Answer: 42",),
+        *,
+        default: Reply | None = None,
+        cycle: bool = False,
+        latency: float = 0.0,
+        capabilities: Capabilities | None = None,
+        model: str = "fake-model",
+        cost_per_call: float | None = 0.0,
+        on_unsupported: OnUnsupported = "error",
+    ) -> None:
+        super().__init__(on_unsupported=on_unsupported)
+        self.model = model
+        self.latency = latency
+        self.cost_per_call = cost_per_call
+        self.capabilities = capabilities or Capabilities(
+            native_n=True, logprobs=True, penalties=True, seed=True
+        )
+        self.requests: list[CompletionRequest] = []
+        self._mapping: Mapping[str, Reply] | None = None
+        self._callable: Callable[[CompletionRequest], Reply | list[str]] | None = None
+        self._replies: Iterable[Reply] | None = None
+        self.default = default
+        if isinstance(script, Mapping):
+            self._mapping = script
+        elif callable(script):
+            self._callable = script
+        else:
+            replies = list(script)
+            self._replies = itertools.cycle(replies) if cycle else iter(replies)
+            self._script_length = len(replies)
+
+    @property
+    def calls(self) -> int:
+        """How many requests reached this provider."""
+        return len(self.requests)
+
+    async def _generate(self, request: CompletionRequest) -> Completion:
+        self.requests.append(request)
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        n = request.params.n or 1
+        texts: list[str] = []
+        while len(texts) < n:
+            reply = self._next_reply(request)
+            if isinstance(reply, BaseException):
+                raise reply
+            texts.extend([reply] if isinstance(reply, str) else reply)
+        texts = texts[:n]
+        choices = tuple(self._choice(text, i, request) for i, text in enumerate(texts))
+        prompt_words = sum(len(m.content.split()) for m in request.messages)
+        usage = Usage(prompt_words, sum(len(t.split()) for t in texts))
+        cost = None if self.cost_per_call is None else self.cost_per_call * n
+        return Completion(choices, usage, model=self.model, provider=self.name, cost_usd=cost)
+
+    def _next_reply(self, request: CompletionRequest) -> Reply | list[str]:
+        if self._callable is not None:
+            return self._callable(request)
+        if self._mapping is not None:
+            prompt = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
+            if prompt in self._mapping:
+                return self._mapping[prompt]
+            if self.default is not None:
+                return self.default
+            raise ConfigurationError(
+                f"FakeProvider has no scripted reply for the prompt {prompt[:80]!r} and no "
+                "default. Add it to the dict or pass default=..."
+            )
+        assert self._replies is not None
+        try:
+            return next(iter(self._replies))  # type: ignore[call-overload]
+        except StopIteration:
+            raise ConfigurationError(
+                f"FakeProvider ran out of scripted replies after {self._script_length}; "
+                "add more or pass cycle=True."
+            ) from None
+
+    @staticmethod
+    def _choice(text: str, index: int, request: CompletionRequest) -> Choice:
+        stop = request.params.stop or []
+        finish = "stop"
+        cut = min((text.find(s) for s in stop if s in text), default=-1)
+        if cut >= 0:
+            text = text[:cut]
+        max_tokens = request.params.max_tokens
+        words = text.split(" ")
+        if max_tokens is not None and len(words) > max_tokens:
+            text, finish = " ".join(words[:max_tokens]), "length"
+        logprobs = None
+        if request.params.logprobs:
+            from promptlab.completion import TokenLogprob
+
+            # A fixed, documented fake: each word has probability 1/2.
+            logprobs = tuple(TokenLogprob(w, -0.6931471805599453) for w in text.split())
+        return Choice(text, finish, logprobs, index)
