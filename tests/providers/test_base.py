@@ -1,0 +1,66 @@
+import warnings
+
+import pytest
+
+from promptlab import (
+    Capabilities,
+    CompletionRequest,
+    ConfigurationError,
+    GenerationParams,
+    Message,
+    UnsupportedParameterError,
+    UnsupportedParameterWarning,
+    provider,
+)
+from promptlab.testing import FakeProvider
+
+REQUEST = [Message("user", "hi")]
+
+
+def request(**params):
+    return CompletionRequest.of(REQUEST, GenerationParams(**params))
+
+
+def test_unsupported_parameter_error_names_provider_and_parameter():
+    fake = FakeProvider(["x"], capabilities=Capabilities(penalties=False))
+    with pytest.raises(UnsupportedParameterError) as info:
+        fake.complete_sync(request(frequency_penalty=0.5))
+    assert info.value.provider == "fake" and info.value.parameter == "frequency_penalty"
+    assert "on_unsupported='drop'" in str(info.value)
+    assert fake.calls == 0  # nothing was sent
+
+
+def test_drop_mode_removes_parameter_with_a_warning():
+    fake = FakeProvider(["x"], capabilities=Capabilities(), on_unsupported="drop")
+    with pytest.warns(UnsupportedParameterWarning, match="presence_penalty"):
+        fake.complete_sync(request(presence_penalty=1.0, temperature=0.5))
+    sent = fake.requests[0].params
+    assert sent.presence_penalty is None and sent.temperature == 0.5
+
+
+def test_too_many_stop_sequences():
+    fake = FakeProvider(["x"], capabilities=Capabilities(max_stop=2))
+    with pytest.raises(UnsupportedParameterError, match="3 stop sequences given, at most 2"):
+        fake.complete_sync(request(stop=["a", "b", "c"]))
+    dropping = FakeProvider(["x"], capabilities=Capabilities(max_stop=2), on_unsupported="drop")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dropping.complete_sync(request(stop=["a", "b", "c"]))
+    assert dropping.requests[0].params.stop == ["a", "b"]
+
+
+def test_bad_on_unsupported_value():
+    with pytest.raises(ConfigurationError, match="on_unsupported='ignore'"):
+        FakeProvider(on_unsupported="ignore")  # type: ignore[arg-type]
+
+
+def test_latency_is_measured():
+    fake = FakeProvider(["x"], latency=0.05)
+    assert fake.complete_sync(request()).latency_s >= 0.05
+
+
+def test_provider_strings():
+    assert provider("fake:Answer: 3").complete_sync(request()).text == "Answer: 3"
+    with pytest.raises(ConfigurationError) as info:
+        provider("gemini:pro")
+    assert "local:" in str(info.value) and "'gemini'" in str(info.value)

@@ -1,0 +1,85 @@
+import pytest
+
+from promptlab import (
+    Capabilities,
+    ChainOfThought,
+    ConfigurationError,
+    FewShot,
+    SelfConsistency,
+    ZeroShot,
+)
+from promptlab.testing import FakeProvider
+
+
+def test_split_vote_three_to_two():
+    fake = FakeProvider(["... Answer: 19"] * 3 + ["... Answer: 9"] * 2)
+    result = SelfConsistency(ChainOfThought(extractor="numeric"), n=5).run({"question": "q"}, fake)
+    assert result.answer == "19"
+    assert result.votes == {"19": 3, "9": 2}
+    assert result.confidence == pytest.approx(0.6)
+    assert len(result.samples) == 5 and result.no_answer == 0
+
+
+def test_tie_goes_to_the_answer_sampled_first():
+    fake = FakeProvider(["Answer: 9", "Answer: 19", "Answer: 19", "Answer: 9"])
+    result = SelfConsistency(ZeroShot(extractor="numeric"), n=4).run({"question": "q"}, fake)
+    assert result.answer == "9" and result.votes == {"9": 2, "19": 2}
+
+
+def test_samples_without_answer_are_counted_and_do_not_vote():
+    fake = FakeProvider(["no clue", "Answer: 3", "hmm", "Answer: 4", "Answer: 4"])
+    result = SelfConsistency(ZeroShot(extractor="numeric"), n=5).run({"question": "q"}, fake)
+    assert result.answer == "4" and result.no_answer == 2
+    assert result.confidence == pytest.approx(2 / 5)
+
+
+def test_all_samples_without_answer_gives_none():
+    fake = FakeProvider(["?"] * 3)
+    result = SelfConsistency(ZeroShot(extractor="numeric"), n=3).run({"question": "q"}, fake)
+    assert result.answer is None and result.confidence == 0.0 and result.no_answer == 3
+
+
+def test_native_n_is_one_request_at_sampling_temperature():
+    fake = FakeProvider(["Answer: 1"], cycle=True)
+    SelfConsistency(ZeroShot(), n=6, temperature=0.8).run({"question": "q"}, fake)
+    assert fake.calls == 1
+    assert fake.requests[0].params.n == 6 and fake.requests[0].params.temperature == 0.8
+
+
+def test_without_native_n_samples_are_concurrent_calls_with_distinct_seeds():
+    fake = FakeProvider(["Answer: 1"], cycle=True, capabilities=Capabilities(seed=True))
+    result = SelfConsistency(ZeroShot(), n=4).run({"question": "q"}, fake, seed=10)
+    assert fake.calls == 4 and result.calls == 4
+    assert sorted(r.params.seed for r in fake.requests) == [10, 11, 12, 13]
+    assert all(r.params.n is None for r in fake.requests)
+
+
+def test_arm_and_call_overrides_beat_the_sampling_default():
+    fake = FakeProvider(["Answer: 1"], cycle=True)
+    SelfConsistency(ZeroShot(), n=2, temperature=0.7).run({"question": "q"}, fake, temperature=1.1)
+    assert fake.requests[0].params.temperature == 1.1
+
+
+def test_full_composition_sc_cot_few_shot():
+    shots = [{"question": "1+1?", "rationale": "One and one is two.", "answer": "2"}]
+    strategy = SelfConsistency(ChainOfThought(FewShot(shots, extractor="numeric")), n=3)
+    fake = FakeProvider(["So 4. Answer: 4", "Answer: 4", "Answer: 5"])
+    result = strategy.run({"question": "2+2?"}, fake)
+    assert result.answer == "4" and result.votes == {"4": 2, "5": 1}
+    assert "One and one is two." in result.messages[1].content
+
+
+def test_usage_and_cost_add_up_over_samples():
+    fake = FakeProvider(["Answer: 1 2"], cycle=True, cost_per_call=0.5, capabilities=Capabilities())
+    result = SelfConsistency(ZeroShot(), n=3).run({"question": "q"}, fake)
+    assert result.usage.output_tokens == 9 and result.cost_usd == pytest.approx(1.5)
+
+
+def test_unknown_cost_stays_unknown():
+    fake = FakeProvider(["Answer: 1"], cycle=True, cost_per_call=None)
+    assert SelfConsistency(ZeroShot(), n=2).run({"question": "q"}, fake).cost_usd is None
+
+
+def test_bad_n_is_a_clear_error():
+    with pytest.raises(ConfigurationError, match="n=0"):
+        SelfConsistency(ZeroShot(), n=0)
