@@ -1,0 +1,241 @@
+"""Simulate adaptive self-consistency: how many samples do stopping rules save, at what cost?
+
+Each simulated task has a known answer distribution: the correct answer's share is uniform
+on [0.3, 0.9] and the rest is split unevenly (a flat Dirichlet) over 3-5 wrong answers, with
+an optional share of unextractable answers (None). For every task one sequence of
+``max_n`` samples is drawn with a seeded numpy generator, and every rule sees that same
+sequence (common random numbers), so rule-vs-fixed accuracy differences are paired per task.
+
+A rule stops at the first check point (the end of each batch from `plan_batches`) where
+``rule.decide(prefix)`` says stop, else at ``max_n``; rules are stateless, so deciding on
+each prefix is exactly what `sample_until_stop` does. The final answer is the majority of
+the samples drawn, ties broken by first-seen order, Nones never winning.
+
+Run standalone: ``.venv/bin/python bench/sc_simulation.py [--tasks 2000] [--seed 0]``.
+The project target: >= 50% fewer samples than fixed n=16 at <= 1 point accuracy loss.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from promptlab.strategies.stopping import (
+    BetaStop,
+    FixedN,
+    StoppingRule,
+    WindowStop,
+    plan_batches,
+)
+
+NONE_ID = -1  # answer id for "no extractable answer"; 0 is the correct answer
+
+
+def make_tasks(
+    n_tasks: int,
+    max_n: int,
+    rng: np.random.Generator,
+    none_rate: float = 0.0,
+    correct_share: tuple[float, float] = (0.3, 0.9),
+) -> np.ndarray:
+    """Draw ``max_n`` answer ids per task: 0 = correct, 1..5 = wrong, ``NONE_ID`` = None."""
+    n_cols = 6  # correct + at most 5 wrong answers
+    probs = np.zeros((n_tasks, n_cols))
+    probs[:, 0] = rng.uniform(*correct_share, n_tasks)
+    n_wrong = rng.integers(3, 6, n_tasks)
+    for t in range(n_tasks):
+        probs[t, 1 : 1 + n_wrong[t]] = (1 - probs[t, 0]) * rng.dirichlet(np.ones(n_wrong[t]))
+    probs *= 1 - none_rate
+    cumulative = np.cumsum(probs, axis=1)
+    u = rng.uniform(size=(n_tasks, max_n))
+    # Inverse-CDF sampling per row; u beyond the last cumulative share falls into None.
+    ids = (u[:, :, None] >= cumulative[:, None, :]).sum(axis=2)
+    return np.where(ids >= n_cols, NONE_ID, ids)
+
+
+def correct_by_prefix(samples: np.ndarray) -> np.ndarray:
+    """``out[t, L]`` is True when the majority of the first L samples of task t is correct."""
+    n_tasks, max_n = samples.shape
+    n_ids = int(samples.max()) + 1
+    onehot = samples[:, :, None] == np.arange(n_ids)[None, None, :]
+    counts = np.concatenate(
+        [np.zeros((n_tasks, 1, n_ids), dtype=int), np.cumsum(onehot, axis=1)], axis=1
+    )
+    first_seen = np.where(onehot.any(axis=1), onehot.argmax(axis=1), max_n)
+    # Larger count wins; among equal counts the earlier first sighting wins.
+    key = counts * (max_n + 1) - first_seen[:, None, :]
+    winner = key.argmax(axis=2)
+    return (winner == 0) & (counts[:, :, 0] > 0)
+
+
+def stop_matrix(rule: StoppingRule, samples: np.ndarray) -> np.ndarray:
+    """``out[t, L]`` is True when the rule says stop after the first L samples of task t."""
+    n_tasks, max_n = samples.shape
+    out = np.zeros((n_tasks, max_n + 1), dtype=bool)
+    for t in range(n_tasks):
+        votes = [None if a == NONE_ID else int(a) for a in samples[t]]
+        for length in range(1, max_n + 1):
+            out[t, length] = rule.decide(votes[:length]).stop
+    return out
+
+
+def samples_used(stops: np.ndarray, batch_size: int) -> np.ndarray:
+    """Samples drawn per task when the rule is checked only at the end of each batch."""
+    max_n = stops.shape[1] - 1
+    checks = np.cumsum(plan_batches(max_n, batch_size))
+    stopped = stops[:, checks]
+    stopped[:, -1] = True  # the budget ends sampling regardless of the rule
+    return checks[stopped.argmax(axis=1)]
+
+
+def paired_bootstrap_ci(
+    diff: np.ndarray, resample_idx: np.ndarray, level: float = 0.95
+) -> tuple[float, float]:
+    """Percentile CI of the mean of per-task differences over bootstrap resamples of tasks."""
+    means = diff[resample_idx].mean(axis=1)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def rule_label(rule: StoppingRule) -> str:
+    """Short table label, e.g. ``beta>=0.95`` or ``window=4``."""
+    if isinstance(rule, BetaStop):
+        extras = f" min={rule.min_samples}" if rule.min_samples > 1 else ""
+        return f"beta>={rule.threshold}{extras}{' +unseen' if rule.unseen_bin else ''}"
+    if isinstance(rule, WindowStop):
+        return f"window={rule.window}"
+    if isinstance(rule, FixedN):
+        return "fixed"
+    return repr(rule)
+
+
+def default_rules() -> list[StoppingRule]:
+    """The rules compared by default: Adaptive-Consistency and two ESC windows."""
+    return [BetaStop(0.95), WindowStop(4), WindowStop(5)]
+
+
+def simulate(
+    n_tasks: int = 2000,
+    seed: int = 0,
+    max_n: int = 16,
+    rules: Sequence[StoppingRule] | None = None,
+    batch_sizes: Sequence[int] = (1, 4),
+    none_rate: float = 0.0,
+    n_boot: int = 2000,
+    correct_share: tuple[float, float] = (0.3, 0.9),
+) -> list[dict[str, Any]]:
+    """Compare stopping rules with fixed ``max_n`` sampling on simulated tasks.
+
+    Args:
+        n_tasks: Number of simulated questions.
+        seed: Seed for task distributions, samples and bootstrap; same seed, same table.
+        max_n: Sample budget, also the fixed-n baseline.
+        rules: Rules to compare; `default_rules` when None.
+        batch_sizes: Batch sizes to evaluate each rule at.
+        none_rate: Share of samples with no extractable answer.
+        n_boot: Bootstrap resamples for the paired CI.
+        correct_share: Range of the correct answer's share (uniform across tasks).
+
+    Returns:
+        One row per (rule, batch size) after the fixed baseline, with keys ``rule``,
+        ``batch_size``, ``mean_samples``, ``accuracy``, ``acc_diff_pts`` (vs fixed, in
+        accuracy points), ``ci_low_pts``, ``ci_high_pts`` (paired bootstrap 95% CI),
+        ``saved_pct``, ``meets_target`` (>= 50% saved and point loss <= 1 point) and
+        ``meets_target_ci`` (same, with the CI's lower end >= -1 point).
+    """
+    rng = np.random.default_rng(seed)
+    samples = make_tasks(n_tasks, max_n, rng, none_rate, correct_share)
+    correct = correct_by_prefix(samples)
+    baseline = correct[:, max_n].astype(float)
+    resample_idx = rng.integers(0, n_tasks, size=(n_boot, n_tasks), dtype=np.int32)
+
+    def row(name: str, batch_size: int, used: np.ndarray) -> dict[str, Any]:
+        hit = correct[np.arange(n_tasks), used].astype(float)
+        diff = hit - baseline
+        low, high = paired_bootstrap_ci(diff, resample_idx)
+        saved = 100 * (1 - used.mean() / max_n)
+        loss_ok = 100 * diff.mean() >= -1.0
+        return {
+            "rule": name,
+            "batch_size": batch_size,
+            "mean_samples": float(used.mean()),
+            "accuracy": float(hit.mean()),
+            "acc_diff_pts": float(100 * diff.mean()),
+            "ci_low_pts": 100 * low,
+            "ci_high_pts": 100 * high,
+            "saved_pct": float(saved),
+            "meets_target": bool(saved >= 50 and loss_ok),
+            "meets_target_ci": bool(saved >= 50 and 100 * low >= -1.0),
+        }
+
+    rows = [row(f"fixed n={max_n}", max_n, np.full(n_tasks, max_n))]
+    for rule in default_rules() if rules is None else rules:
+        stops = stop_matrix(rule, samples)
+        for batch_size in batch_sizes:
+            rows.append(row(rule_label(rule), batch_size, samples_used(stops, batch_size)))
+    return rows
+
+
+def sweep_rules() -> list[StoppingRule]:
+    """Thresholds and windows for the sensitivity sweep printed by `main`."""
+    return [BetaStop(t) for t in (0.8, 0.9, 0.95, 0.99)] + [WindowStop(w) for w in (3, 4, 5, 6)]
+
+
+def print_table(rows: list[dict[str, Any]], title: str) -> None:
+    """Print rows as a rich table."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for header in ("rule", "batch", "mean n", "accuracy", "Δacc pts [95% CI]", "saved", "target"):
+        table.add_column(header, justify="left" if header == "rule" else "right")
+    for r in rows:
+        target = "yes" if r["meets_target_ci"] else "point only" if r["meets_target"] else "no"
+        table.add_row(
+            r["rule"],
+            str(r["batch_size"]),
+            f"{r['mean_samples']:.2f}",
+            f"{100 * r['accuracy']:.1f}%",
+            f"{r['acc_diff_pts']:+.2f} [{r['ci_low_pts']:+.2f}, {r['ci_high_pts']:+.2f}]",
+            f"{r['saved_pct']:.1f}%",
+            target,
+        )
+    Console(width=110).print(table)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Print the default comparison and a threshold/window sweep."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-n", type=int, default=16)
+    parser.add_argument("--none-rate", type=float, default=0.0)
+    parser.add_argument("--share", type=float, nargs=2, default=(0.3, 0.9), metavar=("LOW", "HIGH"))
+    parser.add_argument("--no-sweep", action="store_true")
+    args = parser.parse_args(argv)
+    common: dict[str, Any] = {
+        "n_tasks": args.tasks,
+        "seed": args.seed,
+        "max_n": args.max_n,
+        "none_rate": args.none_rate,
+        "correct_share": tuple(args.share),
+    }
+    print_table(
+        simulate(**common),
+        f"Self-consistency stopping rules vs fixed n={args.max_n} "
+        f"({args.tasks} tasks, seed {args.seed}, correct share U{tuple(args.share)}; "
+        "target: >=50% saved, <=1 pt loss)",
+    )
+    if not args.no_sweep:
+        print_table(
+            simulate(**common, rules=sweep_rules(), batch_sizes=(1, 4))[1:],
+            "Sweep of thresholds / windows (same tasks and samples)",
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,312 @@
+"""Stopping rules for self-consistency: after each batch of samples, stop or draw more?
+
+A rule looks at the ordered answers extracted so far (``None`` = nothing extractable; a
+``None`` costs a sample but never counts as a vote) and returns a `StopDecision`. The
+sampler owns the budget: it draws batches planned by `plan_batches` and asks the rule after
+each one; if the rule never says stop, sampling ends at ``max_n`` (`sample_until_stop` is
+the reference loop, and the async strategy mirrors it).
+
+Rules:
+    * `FixedN`: never stops early (plain self-consistency, Wang et al. 2022).
+    * `BetaStop`: Adaptive-Consistency (Aggarwal et al. 2023, arXiv 2305.11860). Stops when
+      the posterior probability that the leading answer is the true mode reaches a threshold.
+    * `WindowStop`: Early-Stopping Self-Consistency (Li et al. 2024, arXiv 2401.10480).
+      Stops when the last ``window`` samples agree.
+
+Every reason starts with the rule's tag (``"beta:"``, ``"dirichlet:"``, ``"window:"``,
+``"fixed:"``, ``"max_n reached"``) so logs can be parsed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from typing import Protocol, runtime_checkable
+
+from promptlab.errors import ConfigurationError
+
+__all__ = [
+    "BetaStop",
+    "FixedN",
+    "StopDecision",
+    "StoppingParameterError",
+    "StoppingRule",
+    "WindowStop",
+    "beta_lead_probability",
+    "dirichlet_lead_probability",
+    "plan_batches",
+    "sample_until_stop",
+]
+
+Vote = Hashable | None
+
+
+class StoppingParameterError(ConfigurationError, ValueError):
+    """A stopping rule or batch plan got a parameter outside its allowed range."""
+
+
+@dataclass(frozen=True)
+class StopDecision:
+    """What a stopping rule decided after looking at the votes so far.
+
+    Attributes:
+        stop: True when no more samples are needed.
+        reason: Human-readable explanation, starting with the rule's tag, e.g.
+            ``"beta: P(lead>0.5)=0.9688>=0.95 after 4 samples"``.
+    """
+
+    stop: bool
+    reason: str
+
+
+@runtime_checkable
+class StoppingRule(Protocol):
+    """Anything with ``decide(votes) -> StopDecision``; rules hold no per-question state."""
+
+    def decide(self, votes: Sequence[Vote]) -> StopDecision:
+        """Decide whether the ordered answers so far are enough."""
+        ...
+
+
+def _require_int(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise StoppingParameterError(
+            f"{name}={value!r} is not allowed: use an integer >= {minimum}."
+        )
+    return value
+
+
+def beta_lead_probability(lead: int, runner_up: int) -> Fraction:
+    """P(p > 1/2) for p ~ Beta(lead + 1, runner_up + 1), exactly.
+
+    For integer shapes the Beta CDF is a binomial tail: P(Beta(a, b) <= x) =
+    P(Binomial(a + b - 1, x) >= a). With a = lead + 1, b = runner_up + 1, n = lead +
+    runner_up + 1 and x = 1/2 this gives P(p > 1/2) = sum_{j=0}^{lead} C(n, j) / 2^n,
+    which needs only integers (equal to ``1 - scipy.special.betainc(a, b, 0.5)``).
+
+    Args:
+        lead: Votes for the leading answer.
+        runner_up: Votes for the second answer (0 if only one answer was seen).
+
+    Returns:
+        The probability as an exact fraction.
+    """
+    _require_int("lead", lead, 0)
+    _require_int("runner_up", runner_up, 0)
+    n = lead + runner_up + 1
+    return Fraction(sum(math.comb(n, j) for j in range(lead + 1)), 2**n)
+
+
+@lru_cache(maxsize=8192)
+def _lead_is_max(lead: int, others: tuple[int, ...]) -> Fraction:
+    # A Dirichlet vector is independent Gamma(alpha_i, 1) variables divided by their sum, so
+    # P(p_0 > max_j p_j) = P(G_0 > max_j G_j) = integral of f_0(x) * prod_j F_j(x) dx.
+    # With integer shapes, F_j(x) = 1 - e^{-x} sum_{i<=c_j} x^i / i!, so the product expands
+    # into terms coef * e^{-s x} x^d, each integrating in closed form against
+    # f_0(x) = x^lead e^{-x} / lead!. Exact fractions because the signs alternate.
+    terms: dict[tuple[int, int], Fraction] = {(0, 0): Fraction(1)}
+    for count in others:
+        tail = [Fraction(1, math.factorial(i)) for i in range(count + 1)]
+        expanded = dict(terms)
+        for (s, d), coef in terms.items():
+            for i, weight in enumerate(tail):
+                key = (s + 1, d + i)
+                expanded[key] = expanded.get(key, Fraction(0)) - coef * weight
+        terms = expanded
+    lead_fact = math.factorial(lead)
+    return sum(
+        (
+            coef * Fraction(math.factorial(d + lead), lead_fact * (s + 1) ** (d + lead + 1))
+            for (s, d), coef in terms.items()
+        ),
+        Fraction(0),
+    )
+
+
+def dirichlet_lead_probability(counts: Sequence[int]) -> Fraction:
+    """P(p_1 > max_{j>1} p_j) for p ~ Dirichlet(counts + 1), computed exactly.
+
+    ``counts[0]`` is the answer being tested. With two counts this equals
+    `beta_lead_probability`. Exact (not Monte Carlo) because integer shapes turn the
+    integral into a finite sum, so decisions are deterministic and reproducible; the cost
+    is polynomial in the number of votes and the results are cached.
+
+    Args:
+        counts: Vote counts, the tested answer first; at least one entry.
+
+    Returns:
+        The probability as an exact fraction.
+    """
+    if not counts:
+        raise StoppingParameterError("counts=[] is not allowed: pass at least one count.")
+    for count in counts:
+        _require_int("counts[i]", count, 0)
+    return _lead_is_max(counts[0], tuple(sorted(counts[1:])))
+
+
+class FixedN:
+    """Never stops early; the sampler draws all ``max_n`` samples (plain self-consistency)."""
+
+    def decide(self, votes: Sequence[Vote]) -> StopDecision:
+        """Always continue."""
+        return StopDecision(False, f"fixed: never stops early ({len(votes)} samples so far)")
+
+    def __repr__(self) -> str:
+        return "FixedN()"
+
+
+class BetaStop:
+    """Adaptive-Consistency: stop once the leading answer is the mode with high probability.
+
+    The vote counts of the distinct answers get a Dirichlet posterior under a uniform prior
+    (every count + 1), and the rule stops when P(leading answer's share is the largest)
+    >= ``threshold``, computed exactly by `dirichlet_lead_probability` (Aggarwal et al.'s
+    Dirichlet criterion P(p_1 > max_{j>1} p_j)).
+
+    With one or two distinct answers this is the Beta rule: with counts c1 >= c2 the
+    Dirichlet over two bins has p_1 ~ Beta(c1 + 1, c2 + 1) and the criterion is
+    P(p_1 > 0.5) = 1 - I_{0.5}(c1 + 1, c2 + 1). A single seen answer is padded with an
+    empty second bin (c2 = 0), so four "A" votes give 1 - 0.5^5 = 0.96875.
+
+    Args:
+        threshold: Required posterior probability, in (0.5, 1).
+        min_samples: Never stop before this many samples (Nones included).
+        unseen_bin: Add one empty bin for "an answer not seen yet". Off by default (the
+            paper's criterion); on makes the rule more cautious when answers are diverse.
+
+    Example:
+        >>> BetaStop(0.95).decide(["A", "A", "A", "A"]).stop
+        True
+    """
+
+    def __init__(
+        self, threshold: float = 0.95, min_samples: int = 1, unseen_bin: bool = False
+    ) -> None:
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+            raise StoppingParameterError(
+                f"threshold={threshold!r} is not allowed: use a number in (0.5, 1)."
+            )
+        if not 0.5 < threshold < 1:
+            raise StoppingParameterError(
+                f"threshold={threshold!r} is not allowed: use a value strictly between 0.5 "
+                "and 1 (0.5 would stop on a coin flip, 1 never stops)."
+            )
+        self.threshold = float(threshold)
+        self.min_samples = _require_int("min_samples", min_samples, 1)
+        self.unseen_bin = bool(unseen_bin)
+
+    def decide(self, votes: Sequence[Vote]) -> StopDecision:
+        """Stop when P(leading answer is the mode | votes) >= threshold."""
+        n = len(votes)
+        if n < self.min_samples:
+            return StopDecision(False, f"beta: {n} samples < min_samples={self.min_samples}")
+        # most_common keeps first-seen order among equal counts (Counter is insertion-ordered).
+        counts = [c for _, c in Counter(v for v in votes if v is not None).most_common()]
+        if not counts:
+            return StopDecision(False, f"beta: no extractable answer after {n} samples")
+        if self.unseen_bin:
+            counts.append(0)
+        if len(counts) < 2:
+            counts.append(0)
+        if len(counts) == 2:
+            prob = beta_lead_probability(counts[0], counts[1])
+            label = "beta: P(lead>0.5)"
+        else:
+            prob = dirichlet_lead_probability(counts)
+            label = f"dirichlet: P(lead is max of {len(counts)})"
+        stop = prob >= self.threshold  # Fraction vs float compares exactly
+        sign = ">=" if stop else "<"
+        return StopDecision(
+            stop, f"{label}={float(prob):.4f}{sign}{self.threshold} after {n} samples"
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"BetaStop(threshold={self.threshold}, min_samples={self.min_samples}, "
+            f"unseen_bin={self.unseen_bin})"
+        )
+
+
+class WindowStop:
+    """Early-Stopping Self-Consistency: stop when the last ``window`` samples agree.
+
+    Agreement means the same non-None answer in each of the last ``window`` samples; a None
+    in the window blocks stopping. Li et al. sample in non-overlapping windows; checking the
+    sliding window after batches of size ``window`` reproduces their procedure exactly, and
+    smaller batches can only stop sooner.
+
+    Args:
+        window: Number of trailing samples that must agree, >= 1.
+
+    Example:
+        >>> WindowStop(3).decide(["B", "A", "A", "A"]).stop
+        True
+    """
+
+    def __init__(self, window: int = 4) -> None:
+        self.window = _require_int("window", window, 1)
+
+    def decide(self, votes: Sequence[Vote]) -> StopDecision:
+        """Stop when the trailing window holds one repeated non-None answer."""
+        n = len(votes)
+        if n < self.window:
+            return StopDecision(False, f"window: {n} samples < window={self.window}")
+        tail = votes[n - self.window :]
+        if tail[0] is not None and all(v == tail[0] for v in tail):
+            return StopDecision(True, f"window: last {self.window} agree after {n} samples")
+        return StopDecision(False, f"window: last {self.window} disagree after {n} samples")
+
+    def __repr__(self) -> str:
+        return f"WindowStop(window={self.window})"
+
+
+def plan_batches(max_n: int, batch_size: int) -> list[int]:
+    """Split a budget of ``max_n`` samples into batches of ``batch_size`` (last one smaller).
+
+    The sampler draws one batch, appends the answers, and calls ``rule.decide`` on all
+    answers so far; it stops at the first ``stop=True`` or after the last batch.
+
+    Example:
+        >>> plan_batches(10, 4)
+        [4, 4, 2]
+    """
+    _require_int("max_n", max_n, 1)
+    _require_int("batch_size", batch_size, 1)
+    full, rest = divmod(max_n, batch_size)
+    return [batch_size] * full + ([rest] if rest else [])
+
+
+def sample_until_stop(
+    draw: Callable[[int], Sequence[Vote]],
+    rule: StoppingRule,
+    max_n: int,
+    batch_size: int = 1,
+) -> tuple[list[Vote], StopDecision]:
+    """Reference sampling loop: draw batches until ``rule`` stops or ``max_n`` is reached.
+
+    Args:
+        draw: ``draw(k)`` returns ``k`` extracted answers (None where extraction failed).
+        rule: The stopping rule to consult after each batch.
+        max_n: Sample budget.
+        batch_size: Samples per batch.
+
+    Returns:
+        All answers drawn, and the final decision (``"max_n reached ..."`` if the rule never
+        stopped).
+    """
+    votes: list[Vote] = []
+    for size in plan_batches(max_n, batch_size):
+        batch = list(draw(size))
+        if len(batch) != size:
+            raise StoppingParameterError(
+                f"draw({size}) returned {len(batch)} answers: it must return exactly {size}."
+            )
+        votes.extend(batch)
+        decision = rule.decide(votes)
+        if decision.stop:
+            return votes, decision
+    return votes, StopDecision(True, f"max_n reached ({max_n} samples)")

@@ -1,0 +1,241 @@
+"""Stopping rules stop exactly where the posterior / window arithmetic says they should."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Sequence
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from scipy.special import betainc
+
+from promptlab.errors import PromptlabError
+from promptlab.strategies.stopping import (
+    BetaStop,
+    FixedN,
+    StopDecision,
+    StoppingParameterError,
+    StoppingRule,
+    WindowStop,
+    beta_lead_probability,
+    dirichlet_lead_probability,
+    plan_batches,
+    sample_until_stop,
+)
+
+
+def first_stop(rule: StoppingRule, votes: Sequence[Hashable | None]) -> int | None:
+    """Number of samples after which the rule first says stop (checked after every sample)."""
+    for n in range(1, len(votes) + 1):
+        if rule.decide(votes[:n]).stop:
+            return n
+    return None
+
+
+# --- Beta rule: P(p > 0.5) = sum_{j=0}^{c1} C(n, j) / 2^n with n = c1 + c2 + 1 ---------------
+
+
+def test_all_same_answer_stops_at_four_with_threshold_095() -> None:
+    # 3 A: 1 - 0.5^4 = 0.9375 < 0.95; 4 A: 1 - 0.5^5 = 0.96875 >= 0.95.
+    assert beta_lead_probability(3, 0) == Fraction(15, 16)
+    assert beta_lead_probability(4, 0) == Fraction(31, 32)
+    assert first_stop(BetaStop(0.95), ["A"] * 10) == 4
+
+
+def test_one_dissenting_vote_delays_stop_to_seven() -> None:
+    # (5 A, 1 B): n=7, (128 - C(7,6) - C(7,7)) / 128 = 120/128 = 0.9375 < 0.95
+    # (6 A, 1 B): n=8, (256 - 8 - 1) / 256 = 247/256 = 0.9648 >= 0.95
+    assert beta_lead_probability(5, 1) == Fraction(120, 128)
+    assert beta_lead_probability(6, 1) == Fraction(247, 256)
+    assert first_stop(BetaStop(0.95), ["A", "B"] + ["A"] * 10) == 7
+
+
+def test_two_dissenting_votes_need_eight_leading_votes() -> None:
+    # (7 A, 2 B): n=10, (1024 - 45 - 10 - 1) / 1024 = 968/1024 = 0.9453 < 0.95
+    # (8 A, 2 B): n=11, (2048 - 55 - 11 - 1) / 2048 = 1981/2048 = 0.9673 >= 0.95
+    assert beta_lead_probability(7, 2) == Fraction(968, 1024)
+    assert beta_lead_probability(8, 2) == Fraction(1981, 2048)
+    votes = ["B", "A", "A", "B", "A", "A", "A", "A", "A", "A", "A"]
+    assert first_stop(BetaStop(0.95), votes) == 10  # 8 A and 2 B after 10 samples
+
+
+def test_nones_cost_samples_but_are_not_votes() -> None:
+    # After 5 samples only 3 A were extracted (0.9375); the 4th A arrives at sample 6.
+    votes = [None, "A", None, "A", "A", "A"]
+    assert first_stop(BetaStop(0.95), votes) == 6
+    decision = BetaStop(0.95).decide([None, None, None])
+    assert not decision.stop
+    assert decision.reason == "beta: no extractable answer after 3 samples"
+
+
+def test_tied_leaders_never_stop() -> None:
+    assert beta_lead_probability(6, 6) == Fraction(1, 2)
+    assert not BetaStop(0.51).decide(["A", "B"] * 6).stop
+
+
+def test_min_samples_holds_back_an_early_stop() -> None:
+    assert first_stop(BetaStop(0.95, min_samples=6), ["A"] * 10) == 6
+    assert BetaStop(0.95, min_samples=6).decide(["A"] * 5).reason == (
+        "beta: 5 samples < min_samples=6"
+    )
+
+
+def test_exact_sum_agrees_with_scipy_betainc() -> None:
+    for c1 in range(0, 40):
+        for c2 in range(0, c1 + 1):
+            exact = float(beta_lead_probability(c1, c2))
+            assert exact == pytest.approx(1 - betainc(c1 + 1, c2 + 1, 0.5), rel=1e-12, abs=1e-15)
+
+
+def test_reason_is_machine_readable() -> None:
+    decision = BetaStop(0.95).decide(["A"] * 4)
+    assert decision == StopDecision(True, "beta: P(lead>0.5)=0.9688>=0.95 after 4 samples")
+    match = re.fullmatch(
+        r"beta: P\(lead>0\.5\)=([\d.]+)(>=|<)([\d.]+) after (\d+) samples",
+        BetaStop(0.95).decide(["A"] * 3).reason,
+    )
+    assert match is not None
+    assert match.groups() == ("0.9375", "<", "0.95", "3")
+
+
+# --- Dirichlet rule for three or more answers -------------------------------------------------
+
+
+def test_dirichlet_closed_forms() -> None:
+    # Dirichlet(2,1,1) = normalised (G ~ Gamma(2), E1, E2 ~ Exp(1)); P(G > max(E1, E2)) =
+    # E[(1 - e^-G)^2] = 1 - 2 E[e^-G] + E[e^-2G] = 1 - 2/4 + 1/9 = 11/18.
+    assert dirichlet_lead_probability([1, 0, 0]) == Fraction(11, 18)
+    # Same with G ~ Gamma(3): 1 - 2/8 + 1/27 = 85/108.
+    assert dirichlet_lead_probability([2, 0, 0]) == Fraction(85, 108)
+    # Equal counts are exchangeable, so each bin is the max with probability 1/k.
+    assert dirichlet_lead_probability([2, 2, 2]) == Fraction(1, 3)
+    assert dirichlet_lead_probability([1, 1, 1, 1]) == Fraction(1, 4)
+
+
+def test_dirichlet_with_two_bins_is_the_beta_rule() -> None:
+    for c1, c2 in [(0, 0), (3, 0), (5, 2), (9, 4)]:
+        assert dirichlet_lead_probability([c1, c2]) == beta_lead_probability(c1, c2)
+
+
+def test_dirichlet_agrees_with_monte_carlo() -> None:
+    rng = np.random.default_rng(12345)
+    for counts in ([5, 2, 1], [6, 3, 3, 1], [8, 4, 2, 1, 1], [3, 3, 1]):
+        draws = rng.dirichlet(np.array(counts) + 1.0, size=200_000)
+        monte_carlo = float(np.mean(draws[:, 0] > draws[:, 1:].max(axis=1)))
+        # 200k draws: standard error <= 0.0012, so 0.005 is a > 4-sigma band.
+        assert float(dirichlet_lead_probability(counts)) == pytest.approx(monte_carlo, abs=0.005)
+
+
+def test_three_answers_use_the_dirichlet_criterion() -> None:
+    # Counts (c, 1, 1): P = 1 - 2[(1/2)^a + a(1/2)^(a+1)]
+    #                     + [(1/3)^a + 2a(1/3)^(a+1) + a(a+1)(1/3)^(a+2)], a = c + 1.
+    # c=6: 0.9351 < 0.95; c=7: 0.9631 >= 0.95 -> stops after B, C and 7 A = 9 samples.
+    votes = ["B", "C"] + ["A"] * 10
+    assert first_stop(BetaStop(0.95), votes) == 9
+    reason = BetaStop(0.95).decide(votes[:9]).reason
+    assert reason == "dirichlet: P(lead is max of 3)=0.9631>=0.95 after 9 samples"
+
+
+def test_unseen_bin_makes_the_rule_more_cautious() -> None:
+    # The unseen bin turns (6, 1) into (6, 1, 0): P drops from 247/256 = 0.9648 to 0.9586,
+    # so at threshold 0.96 only the rule without it stops after these 7 samples.
+    votes = ["B"] + ["A"] * 6
+    assert BetaStop(0.96).decide(votes).stop
+    assert not BetaStop(0.96, unseen_bin=True).decide(votes).stop
+    assert float(dirichlet_lead_probability([6, 1, 0])) == pytest.approx(0.95856, abs=1e-5)
+
+
+# --- Window rule ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("votes", "expected"),
+    [
+        (["A", "A", "A"], 3),
+        (["A", "A", "B", "B", "B"], 5),
+        (["A", "B", "A", "A", "C", "A"], None),
+        (["A", "A", None, "A", "A", "A"], 6),  # a None in the window blocks stopping
+        ([None, None, None, None], None),  # agreeing on "no answer" is not agreement
+    ],
+)
+def test_window_of_three(votes: list[str | None], expected: int | None) -> None:
+    assert first_stop(WindowStop(3), votes) == expected
+
+
+def test_window_reasons() -> None:
+    assert WindowStop(4).decide(["B", "A", "A", "A", "A"]).reason == (
+        "window: last 4 agree after 5 samples"
+    )
+    assert WindowStop(4).decide(["A", "A"]).reason == "window: 2 samples < window=4"
+
+
+def test_fixed_never_stops_early() -> None:
+    assert first_stop(FixedN(), ["A"] * 32) is None
+
+
+def test_rules_satisfy_the_protocol() -> None:
+    for rule in (FixedN(), BetaStop(), WindowStop()):
+        assert isinstance(rule, StoppingRule)
+
+
+# --- Batching and the reference loop ----------------------------------------------------------
+
+
+def test_plan_batches() -> None:
+    assert plan_batches(10, 4) == [4, 4, 2]
+    assert plan_batches(16, 16) == [16]
+    assert plan_batches(3, 5) == [3]
+    assert plan_batches(16, 1) == [1] * 16
+
+
+def test_batches_overshoot_to_the_next_check() -> None:
+    stream = iter(["A"] * 16)
+    votes, decision = sample_until_stop(
+        lambda k: [next(stream) for _ in range(k)], BetaStop(0.95), max_n=16, batch_size=3
+    )
+    # BetaStop would stop at 4, but the rule is only consulted after samples 3 and 6.
+    assert len(votes) == 6
+    assert decision.stop and decision.reason.startswith("beta:")
+
+
+def test_loop_reports_max_n_when_the_rule_never_stops() -> None:
+    votes, decision = sample_until_stop(lambda k: ["A"] * k, FixedN(), max_n=10, batch_size=4)
+    assert len(votes) == 10
+    assert decision == StopDecision(True, "max_n reached (10 samples)")
+
+
+def test_loop_rejects_a_draw_of_the_wrong_size() -> None:
+    with pytest.raises(StoppingParameterError, match=r"draw\(4\) returned 3 answers"):
+        sample_until_stop(lambda k: ["A"] * 3, FixedN(), max_n=8, batch_size=4)
+
+
+# --- Bad parameters ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("threshold", [0.5, 1.0, 1.2, 0.3, -1, "0.9", True])
+def test_bad_threshold(threshold: object) -> None:
+    with pytest.raises(StoppingParameterError, match=r"threshold=.* \(0\.5, 1\)|0\.5 and 1"):
+        BetaStop(threshold)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda: WindowStop(0), "window=0"),
+        (lambda: WindowStop(2.5), "window=2.5"),
+        (lambda: BetaStop(min_samples=0), "min_samples=0"),
+        (lambda: plan_batches(0, 1), "max_n=0"),
+        (lambda: plan_batches(5, 0), "batch_size=0"),
+    ],
+)
+def test_bad_integers_name_the_field(build: object, field: str) -> None:
+    with pytest.raises(StoppingParameterError, match=re.escape(field) + r".*integer >= 1"):
+        build()  # type: ignore[operator]
+
+
+def test_parameter_errors_are_promptlab_and_value_errors() -> None:
+    with pytest.raises(PromptlabError):
+        WindowStop(0)
+    with pytest.raises(ValueError):
+        WindowStop(0)
