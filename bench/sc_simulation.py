@@ -11,7 +11,8 @@ A rule stops at the first check point (the end of each batch from `plan_batches`
 each prefix is exactly what `sample_until_stop` does. The final answer is the majority of
 the samples drawn, ties broken by first-seen order, Nones never winning.
 
-Run standalone: ``.venv/bin/python bench/sc_simulation.py [--tasks 2000] [--seed 0]``.
+Run standalone from the repo root: ``.venv/bin/python -m bench.sc_simulation [--tasks 2000]``
+(or with ``PYTHONPATH=.``; promptlab must be importable).
 The project target: >= 50% fewer samples than fixed n=16 at <= 1 point accuracy loss.
 """
 
