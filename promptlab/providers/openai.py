@@ -1,0 +1,269 @@
+"""OpenAI's Chat Completions API, and any server that speaks it (vLLM, llama.cpp, Ollama).
+
+Built on the official ``openai`` SDK (``AsyncOpenAI``). Parameter mapping:
+
+=================== ==================================================================
+promptlab           Chat Completions
+=================== ==================================================================
+temperature, top_p  same names (rejected for reasoning models on the official API)
+stop                ``stop``; at most 4 on the official API, more is a clear error
+frequency_penalty,  same names (rejected for reasoning models on the official API)
+presence_penalty
+max_tokens          ``max_completion_tokens`` on the official API and for reasoning
+                    models (o1, o3, o4, gpt-5 families); ``max_tokens`` for other
+                    servers, which may not know the newer name
+seed                ``seed``
+n                   ``n``: one request returns every sample (``native_n=False`` for
+                    servers that do not support it: then n concurrent requests)
+logprobs,           ``logprobs`` / ``top_logprobs`` -> ``Choice.logprobs``
+top_logprobs
+=================== ==================================================================
+
+Cached prompt tokens come from ``usage.prompt_tokens_details.cached_tokens``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import SecretStr
+
+from promptlab.completion import Choice, Completion, CompletionRequest, TokenLogprob, Usage
+from promptlab.errors import ConfigurationError, MissingDependencyError
+from promptlab.pricing import ModelPrice
+from promptlab.providers.base import Capabilities, OnUnsupported
+from promptlab.providers.rate_limit import RateLimiter
+from promptlab.providers.remote import (
+    DEFAULT_TIMEOUT,
+    RemoteProvider,
+    is_loopback_url,
+    resolve_api_key,
+)
+from promptlab.providers.retry import RetryPolicy
+
+OPENAI_KEY_ENV = "OPENAI_API_KEY"
+#: Sent to compatible servers when no key is configured; local servers ignore it.
+PLACEHOLDER_KEY = "no-key-needed"
+
+MaxTokensField = Literal["max_tokens", "max_completion_tokens"]
+
+# Reasoning models: o1, o3, o4-mini..., and gpt-5 (but not gpt-5-chat, a plain chat model).
+_REASONING = re.compile(r"^(o\d|gpt-5(?!.*-chat))")
+
+
+def is_reasoning_model(model: str) -> bool:
+    """True for OpenAI reasoning models (o1/o3/o4 and gpt-5 families, not gpt-5-chat)."""
+    return bool(_REASONING.match(model))
+
+
+def openai_capabilities(model: str, *, official: bool, native_n: bool = True) -> Capabilities:
+    """What an OpenAI-style endpoint honours for ``model``.
+
+    On the official API, reasoning models accept only the default sampling settings, so
+    temperature, top_p, penalties and logprobs are marked unsupported (a clear error
+    before sending, or dropped with ``on_unsupported="drop"``). Compatible servers get
+    everything, with no limit on stop sequences.
+    """
+    sampling = not (official and is_reasoning_model(model))
+    return Capabilities(
+        native_n=native_n,
+        logprobs=sampling,
+        max_top_logprobs=20,
+        penalties=sampling,
+        seed=True,
+        temperature=sampling,
+        top_p=sampling,
+        max_stop=4 if official else None,
+    )
+
+
+def _is_official(base_url: str | None) -> bool:
+    if base_url is None:
+        return True
+    return bool(re.match(r"^https?://([^/]*\.)?openai\.com(/|$)", base_url))
+
+
+class OpenAIProvider(RemoteProvider[Any]):
+    """OpenAI's Chat Completions API, or an OpenAI-compatible server given by ``base_url``.
+
+    Args:
+        model: Model name, e.g. ``"gpt-4o-mini"``.
+        api_key: The API key. Default: ``$OPENAI_API_KEY`` for the official API (a
+            missing key raises :class:`~promptlab.providers.remote.MissingAPIKeyError`
+            at construction). For another ``base_url``, ``$OPENAI_API_KEY`` is *not*
+            read, so your OpenAI key is never sent to a third-party server: pass
+            ``api_key``, or ``api_key_env``; without either a placeholder key is sent,
+            which local servers (llama.cpp, vLLM, Ollama) ignore.
+        base_url: A compatible server, e.g. ``"http://127.0.0.1:8080/v1"``.
+        api_key_env: Environment variable to read the key from.
+        timeout: Seconds per attempt.
+        max_retries: Retries after the first attempt (default 3); the SDK's own retries
+            are turned off so attempts are not doubled.
+        retry: A full :class:`~promptlab.providers.retry.RetryPolicy` instead.
+        requests_per_minute: Client-side request limit, shared by all calls.
+        tokens_per_minute: Client-side token limit (estimated before sending).
+        rate_limiter: A limiter shared with other providers.
+        max_tokens_field: Force ``"max_tokens"`` or ``"max_completion_tokens"``.
+        native_n: Whether the server returns ``n`` choices in one request (True for
+            OpenAI and vLLM; llama.cpp's server refuses ``n > 1``).
+        price: Price per million tokens. Default: the pricing table for the official
+            API, 0 for a server on loopback, unknown (None) for other servers.
+        capabilities: Override the supported-parameter flags entirely.
+        name: Provider name in results and errors; ``"openai"`` or
+            ``"openai-compatible"`` by default.
+        default_headers: Extra HTTP headers for every request.
+        on_unsupported: ``"error"`` (default) or ``"drop"`` for unsupported parameters.
+
+    Example:
+        >>> gpt = OpenAIProvider("gpt-4o-mini", requests_per_minute=500)
+        >>> local = OpenAIProvider("smollm2", base_url="http://127.0.0.1:8080/v1",
+        ...                        native_n=False)
+        >>> ZeroShot().run({"question": "2+2?"}, gpt).answer
+    """
+
+    vendor = "openai"
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        api_key_env: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        requests_per_minute: float | None = None,
+        tokens_per_minute: float | None = None,
+        rate_limiter: RateLimiter | None = None,
+        max_tokens_field: MaxTokensField | None = None,
+        native_n: bool = True,
+        price: ModelPrice | None = None,
+        capabilities: Capabilities | None = None,
+        name: str | None = None,
+        default_headers: dict[str, str] | None = None,
+        on_unsupported: OnUnsupported = "error",
+    ) -> None:
+        if not model or not isinstance(model, str):
+            raise ConfigurationError(
+                f"model={model!r} is not allowed: give the model name, e.g. 'gpt-4o-mini'."
+            )
+        if max_tokens_field not in (None, "max_tokens", "max_completion_tokens"):
+            raise ConfigurationError(
+                f"max_tokens_field={max_tokens_field!r} is not allowed: use 'max_tokens', "
+                "'max_completion_tokens', or None to choose by model."
+            )
+        official = _is_official(base_url)
+        self.name = name or ("openai" if official else "openai-compatible")
+        self.model = model
+        self.base_url = base_url
+        self.official = official
+        # Prices: the table for the official API, free on loopback, unknown elsewhere.
+        if official:
+            self.vendor = "openai"
+        else:
+            self.vendor = "local" if is_loopback_url(base_url) else self.name
+        super().__init__(
+            timeout=timeout,
+            max_retries=max_retries,
+            retry=retry,
+            requests_per_minute=requests_per_minute,
+            tokens_per_minute=tokens_per_minute,
+            rate_limiter=rate_limiter,
+            price=price,
+            capabilities=capabilities
+            or openai_capabilities(model, official=official, native_n=native_n),
+            on_unsupported=on_unsupported,
+        )
+        env = api_key_env or (OPENAI_KEY_ENV if official else None)
+        required = official or api_key_env is not None
+        self._api_key = resolve_api_key(api_key, env, self.name, required=required)
+        self._key_hint = f"Check the key in {env} (or the api_key argument)." if env else ""
+        self.max_tokens_field: MaxTokensField = max_tokens_field or (
+            "max_completion_tokens" if official or is_reasoning_model(model) else "max_tokens"
+        )
+        self.default_headers = default_headers
+
+    def _make_client(self) -> Any:
+        try:
+            import openai
+        except ImportError:
+            raise MissingDependencyError("openai", "openai", "OpenAIProvider") from None
+        key = self._api_key.get_secret_value() if self._api_key else PLACEHOLDER_KEY
+        return openai.AsyncOpenAI(
+            api_key=key,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=0,  # promptlab's RetryPolicy is the only retry loop
+            default_headers=self.default_headers,
+        )
+
+    def request_body(self, request: CompletionRequest) -> dict[str, Any]:
+        """The keyword arguments sent to ``chat.completions.create`` for ``request``."""
+        params = request.params
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": [m.to_dict() for m in request.messages],
+        }
+        for field in ("temperature", "top_p", "frequency_penalty", "presence_penalty", "seed"):
+            value = getattr(params, field)
+            if value is not None:
+                body[field] = value
+        if params.stop:
+            body["stop"] = list(params.stop)
+        if params.max_tokens is not None:
+            body[self.max_tokens_field] = params.max_tokens
+        if params.n is not None and params.n > 1:
+            body["n"] = params.n
+        if params.logprobs is not None:
+            body["logprobs"] = params.logprobs
+        if params.top_logprobs is not None:
+            body["logprobs"] = True
+            body["top_logprobs"] = params.top_logprobs
+        return body
+
+    async def _generate(self, request: CompletionRequest) -> Completion:
+        body = self.request_body(request)
+        response = await self._send(request, lambda: self._client().chat.completions.create(**body))
+        return self._completion(response)
+
+    def _completion(self, response: Any) -> Completion:
+        choices = tuple(sorted((_choice(c) for c in response.choices or []), key=lambda c: c.index))
+        usage = _usage(response.usage)
+        model = getattr(response, "model", None) or self.model
+        # Without usage a priced model's cost is unknown; a local one is still free.
+        known = response.usage is not None or (self.vendor == "local" and self.price is None)
+        cost = self._cost(usage, self.model, model) if known else None
+        return Completion(choices, usage, model=model, provider=self.name, cost_usd=cost)
+
+    def _describe(self) -> dict[str, Any]:
+        return {"model": self.model, "base_url": self.base_url, "name": self.name}
+
+
+def _choice(raw: Any) -> Choice:
+    logprobs = None
+    content = getattr(getattr(raw, "logprobs", None), "content", None)
+    if content is not None:
+        logprobs = tuple(
+            TokenLogprob(
+                item.token,
+                float(item.logprob),
+                tuple((top.token, float(top.logprob)) for top in (item.top_logprobs or [])),
+            )
+            for item in content
+        )
+    text = raw.message.content if raw.message is not None else None
+    return Choice(text or "", raw.finish_reason, logprobs, raw.index or 0)
+
+
+def _usage(raw: Any) -> Usage:
+    if raw is None:
+        return Usage()
+    details = getattr(raw, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) or 0
+    return Usage(
+        input_tokens=raw.prompt_tokens or 0,
+        output_tokens=raw.completion_tokens or 0,
+        cached_input_tokens=cached,
+    )

@@ -1,0 +1,209 @@
+"""What every remote backend shares: retries, rate limits, timeouts, API keys and cost.
+
+:class:`RemoteProvider` wraps each call to a vendor API in the same steps::
+
+    rate limiter (requests + estimated tokens) -> per-attempt timeout -> SDK call
+        -> SDK exception translated to a promptlab error -> retry policy
+
+so that OpenAI, Anthropic and LangChain backends behave the same under load and faults.
+API keys are held as :class:`pydantic.SecretStr` and never appear in a repr, an error
+message or a log line written by promptlab.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlparse
+
+from pydantic import SecretStr
+
+from promptlab.completion import CompletionRequest, Usage
+from promptlab.errors import AuthenticationError, ConfigurationError
+from promptlab.pricing import ModelPrice, cost_usd
+from promptlab.providers.base import Capabilities, OnUnsupported, Provider
+from promptlab.providers.error_mapping import translate_error
+from promptlab.providers.rate_limit import RateLimiter, estimate_tokens
+from promptlab.providers.retry import RetryPolicy
+
+T = TypeVar("T")
+C = TypeVar("C")
+
+#: Seconds one attempt may take when no ``timeout`` is given.
+DEFAULT_TIMEOUT = 120.0
+
+
+class MissingAPIKeyError(AuthenticationError, ConfigurationError):
+    """No API key was given and its environment variable is not set. Raised at construction."""
+
+
+def resolve_api_key(
+    api_key: str | SecretStr | None, env_var: str | None, provider: str, *, required: bool
+) -> SecretStr | None:
+    """The key from the argument, else from ``env_var``; raise if required and missing.
+
+    Raises:
+        MissingAPIKeyError: ``required`` and no key was found; names the variable.
+    """
+    if isinstance(api_key, SecretStr):
+        api_key = api_key.get_secret_value()
+    if not api_key and env_var:
+        api_key = os.environ.get(env_var) or None
+    if api_key:
+        return SecretStr(api_key)
+    if required:
+        where = f"set the environment variable {env_var}, or " if env_var else ""
+        raise MissingAPIKeyError(
+            f"no API key was given. To fix it, {where}pass api_key=... to the provider.",
+            provider=provider,
+        )
+    return None
+
+
+def is_loopback_url(url: str | None) -> bool:
+    """True for a URL on this machine (localhost, 127.0.0.0/8, ::1)."""
+    if not url:
+        return False
+    host = urlparse(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class RemoteProvider(Provider, Generic[C]):
+    """Base class of backends that call a remote API through a vendor client.
+
+    Subclasses implement :meth:`_make_client` (one SDK client per event loop, because
+    HTTP connection pools belong to the loop that opened them) and call :meth:`_send`
+    around each API call.
+
+    Args:
+        timeout: Seconds one attempt may take before it fails with
+            :class:`~promptlab.errors.ProviderTimeoutError` (and is retried).
+        max_retries: Retries after the first attempt (default 3). Give either this or
+            ``retry``.
+        retry: A full :class:`~promptlab.providers.retry.RetryPolicy`.
+        requests_per_minute: Client-side request limit for this provider instance.
+        tokens_per_minute: Client-side token limit (estimated before sending).
+        rate_limiter: A :class:`~promptlab.providers.rate_limit.RateLimiter` to share
+            between providers; replaces the two limits above.
+        price: Price per million tokens, overriding :mod:`promptlab.pricing`.
+        capabilities: Override what the backend is assumed to support.
+        on_unsupported: ``"error"`` or ``"drop"``; see :class:`Provider`.
+    """
+
+    #: Vendor name used to look up prices in :mod:`promptlab.pricing`.
+    vendor: str = ""
+    #: Output tokens assumed by the rate limiter when ``max_tokens`` is not set.
+    assumed_output_tokens: int = 256
+
+    def __init__(
+        self,
+        *,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        requests_per_minute: float | None = None,
+        tokens_per_minute: float | None = None,
+        rate_limiter: RateLimiter | None = None,
+        price: ModelPrice | None = None,
+        capabilities: Capabilities | None = None,
+        on_unsupported: OnUnsupported = "error",
+    ) -> None:
+        super().__init__(on_unsupported=on_unsupported)
+        if timeout is not None and not timeout > 0:
+            raise ConfigurationError(
+                f"timeout={timeout!r} is not allowed: use seconds > 0, or None for no limit."
+            )
+        if retry is not None and max_retries is not None:
+            raise ConfigurationError(
+                f"Both max_retries={max_retries!r} and retry={retry!r} were given: pass one. "
+                "retry=RetryPolicy(max_attempts=...) sets everything max_retries does."
+            )
+        if rate_limiter is not None and (requests_per_minute or tokens_per_minute):
+            raise ConfigurationError(
+                "Both rate_limiter and requests_per_minute/tokens_per_minute were given: "
+                "pass the limits to RateLimiter(...) or to the provider, not both."
+            )
+        self.timeout = timeout
+        retries = 3 if max_retries is None else max_retries
+        self.retry = retry or RetryPolicy.from_max_retries(retries)
+        self.rate_limiter = rate_limiter or RateLimiter(requests_per_minute, tokens_per_minute)
+        self.price = price
+        if capabilities is not None:
+            self.capabilities = capabilities
+        self._key_hint = ""
+        self._clients: dict[int, tuple[asyncio.AbstractEventLoop, C]] = {}
+
+    def _make_client(self) -> C:
+        """Build a vendor client for the running event loop."""
+        raise NotImplementedError
+
+    def _client(self) -> C:
+        loop = asyncio.get_running_loop()
+        entry = self._clients.get(id(loop))
+        if entry is None or entry[0] is not loop:
+            self._clients = {k: v for k, v in self._clients.items() if not v[0].is_closed()}
+            entry = (loop, self._make_client())
+            self._clients[id(loop)] = entry
+        return entry[1]
+
+    async def _send(self, request: CompletionRequest, call: Callable[[], Awaitable[T]]) -> T:
+        """Run ``call`` under the rate limiter, timeout, error translation and retries."""
+        tokens = estimate_tokens(request, self.assumed_output_tokens)
+
+        async def attempt() -> T:
+            await self.rate_limiter.acquire(tokens)
+            try:
+                if self.timeout is None:
+                    return await call()
+                return await asyncio.wait_for(call(), self.timeout)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                raise translate_error(exc, provider=self.name, key_hint=self._key_hint) from exc
+
+        return await self.retry.call(attempt, provider=self.name)
+
+    def _cost(self, usage: Usage, *models: str) -> float | None:
+        """Dollars for ``usage``: the explicit price, else the first model found in the table."""
+        if self.price is not None:
+            return self.price.cost(usage)
+        for model in models:
+            if model:
+                cost = cost_usd(self.vendor, model, usage)
+                if cost is not None:
+                    return cost
+        return None
+
+    async def aclose(self) -> None:
+        """Close the clients opened on the running loop; forget those of closed loops."""
+        loop = asyncio.get_running_loop()
+        clients, self._clients = self._clients, {}
+        for key, (owner, client) in clients.items():
+            if owner is loop:
+                await _close(client)
+            elif not owner.is_closed():
+                self._clients[key] = (owner, client)
+
+    def _describe(self) -> dict[str, Any]:
+        """Fields shown by ``repr``; never the API key."""
+        return {"model": self.model}
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in self._describe().items() if v is not None)
+        return f"{type(self).__name__}({fields})"
+
+
+async def _close(client: Any) -> None:
+    close = getattr(client, "close", None) or getattr(client, "aclose", None)
+    if close is not None:
+        result = close()
+        if asyncio.iscoroutine(result):
+            await result
