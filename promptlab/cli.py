@@ -205,10 +205,10 @@ def summary(
 
 
 def _load(run_dir: Path) -> Run:
-    from promptlab.experiments.run import Run
-
     if not run_dir.is_dir():
         raise ConfigurationError(f"{run_dir}: no such run directory.")
+    from promptlab.experiments.run import Run
+
     return Run.load(run_dir)
 
 
