@@ -25,8 +25,8 @@ Models differ on sampling settings (as known when this was written; override wit
   refused by the API, so promptlab raises
   :class:`~promptlab.errors.UnsupportedParameterError` before sending (or drops top_p
   with a warning under ``on_unsupported="drop"``).
-- Claude Opus 4.7 and later, and any Claude 5 model: neither; the API answers 400 to
-  either, so both are marked unsupported.
+- Claude Opus 4.7 and later, Claude Mythos, and any Claude 5 model: neither; the API
+  answers 400 to either, so both are marked unsupported.
 
 Unknown model names (e.g. on a compatible server) are assumed to accept both.
 """
@@ -74,6 +74,8 @@ _VERSION = re.compile(r"^claude-([a-z]+)-(\d+)(?:-(\d{1,2})(?!\d))?")
 
 def sampling_rule(model: str) -> Sampling:
     """Which of temperature/top_p ``model`` accepts: ``"both"``, ``"either"`` or ``"none"``."""
+    if model.startswith("claude-mythos"):
+        return "none"
     match = _VERSION.match(model)
     if match is None:  # claude-3-5-sonnet..., or a name we do not know
         return "both"

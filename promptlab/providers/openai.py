@@ -10,7 +10,7 @@ stop                ``stop``; at most 4 on the official API, more is a clear err
 frequency_penalty,  same names (rejected for reasoning models on the official API)
 presence_penalty
 max_tokens          ``max_completion_tokens`` on the official API and for reasoning
-                    models (o1, o3, o4, gpt-5 families); ``max_tokens`` for other
+                    models (o1, o3, o4 families, gpt-5 and later); ``max_tokens`` for other
                     servers, which may not know the newer name
 seed                ``seed``
 n                   ``n``: one request returns every sample (``native_n=False`` for
@@ -48,12 +48,13 @@ PLACEHOLDER_KEY = "no-key-needed"
 
 MaxTokensField = Literal["max_tokens", "max_completion_tokens"]
 
-# Reasoning models: o1, o3, o4-mini..., and gpt-5 (but not gpt-5-chat, a plain chat model).
-_REASONING = re.compile(r"^(o\d|gpt-5(?!.*-chat))")
+# Reasoning models: o1, o3, o4-mini..., and gpt-5 onwards (gpt-5.4, gpt-6-...), but not
+# the "-chat" variants, which are plain chat models.
+_REASONING = re.compile(r"^(o\d|gpt-[5-9])(?!.*-chat)")
 
 
 def is_reasoning_model(model: str) -> bool:
-    """True for OpenAI reasoning models (o1/o3/o4 and gpt-5 families, not gpt-5-chat)."""
+    """True for OpenAI reasoning models (o1/o3/o4, gpt-5 and later; not ``*-chat*``)."""
     return bool(_REASONING.match(model))
 
 

@@ -30,7 +30,8 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 from tenacity.wait import wait_base
 
@@ -121,9 +122,10 @@ class _BackoffHonouringRetryAfter(wait_base):
 
     def __init__(self, policy: RetryPolicy) -> None:
         self.policy = policy
-        self.backoff = wait_exponential_jitter(
-            initial=policy.initial_wait, max=policy.max_wait, jitter=policy.jitter
-        )
+        # Built from wait_exponential + wait_random, which every tenacity >= 8 has.
+        self.backoff = wait_exponential(
+            multiplier=policy.initial_wait, max=policy.max_wait
+        ) + wait_random(0, policy.jitter)
 
     def __call__(self, retry_state: RetryCallState) -> float:
         backoff = float(self.backoff(retry_state))
