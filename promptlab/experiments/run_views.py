@@ -40,6 +40,7 @@ __all__ = [
 _IN_PROCESS = {"local", "llama_cpp", "llamacpp"}
 _LOCAL_SERVERS = {"ollama", "llama_server", "llama-server", "llamacpp_server", "vllm", "lmstudio"}
 _TEST_DOUBLES = {"fake"}
+_COMPATIBLE = {"openai-compatible", "anthropic-compatible"}
 
 
 def provider_setup(kind: str) -> str:
@@ -55,6 +56,8 @@ def provider_setup(kind: str) -> str:
         return "local server, no key"
     if kind in _TEST_DOUBLES:
         return "test double, no key"
+    if kind in _COMPATIBLE:
+        return "compatible server (key only if hosted)"
     return "API key needed"
 
 

@@ -249,3 +249,21 @@ def test_majority_at_k_explicit_normalizer(tmp_path: Path) -> None:
     assert list(run.majority_at_k("sc", normalize="yes_no")["accuracy"]) == pytest.approx(
         [2 / 3, 2 / 3, 1.0]
     )
+
+
+@pytest.mark.parametrize(
+    ("kind", "setup"),
+    [
+        ("local", "local, no key"),
+        ("ollama", "local server, no key"),
+        ("llama-server", "local server, no key"),
+        ("openai", "API key needed"),
+        ("anthropic", "API key needed"),
+        ("openai-compatible", "compatible server (key only if hosted)"),
+        ("fake", "test double, no key"),
+    ],
+)
+def test_provider_setup_labels(kind: str, setup: str) -> None:
+    from promptlab.experiments.run_views import provider_setup
+
+    assert provider_setup(kind) == setup
