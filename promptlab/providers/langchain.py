@@ -191,13 +191,14 @@ class LangChainProvider(RemoteProvider[Any]):
         )
         usage = _usage(usage_data)
         known = usage_data is not None or (self.vendor == "local" and self.price is None)
-        return Completion(
+        completion = Completion(
             choices,
             usage,
             model=self.model,
             provider=self.name,
             cost_usd=self._cost(usage, self.model) if known else None,
         )
+        return await self._ensure_n_choices(request, completion)
 
     def _describe(self) -> dict[str, Any]:
         return {"model": self.model, "chat_model": type(self.chat_model).__name__}

@@ -13,8 +13,9 @@ max_tokens          ``max_completion_tokens`` on the official API and for reason
                     models (o1, o3, o4 families, gpt-5 and later); ``max_tokens`` for other
                     servers, which may not know the newer name
 seed                ``seed``
-n                   ``n``: one request returns every sample (``native_n=False`` for
-                    servers that do not support it: then n concurrent requests)
+n                   ``n``: one request returns every sample. ``native_n=False`` for
+                    servers without it (n concurrent requests); a server that returns
+                    fewer choices than asked gets the rest requested one by one
 logprobs,           ``logprobs`` / ``top_logprobs`` -> ``Choice.logprobs``
 top_logprobs
 =================== ==================================================================
@@ -107,7 +108,9 @@ class OpenAIProvider(RemoteProvider[Any]):
         rate_limiter: A limiter shared with other providers.
         max_tokens_field: Force ``"max_tokens"`` or ``"max_completion_tokens"``.
         native_n: Whether the server returns ``n`` choices in one request (True for
-            OpenAI and vLLM; llama.cpp's server refuses ``n > 1``).
+            OpenAI and vLLM). llama.cpp's server and Ollama return one choice whatever
+            ``n`` is: with native_n=True the missing choices are then sampled with
+            separate requests, a warning is logged and the provider stops sending ``n``.
         price: Price per million tokens. Default: the pricing table for the official
             API, 0 for a server on loopback, unknown (None) for other servers.
         capabilities: Override the supported-parameter flags entirely.
@@ -227,7 +230,7 @@ class OpenAIProvider(RemoteProvider[Any]):
     async def _generate(self, request: CompletionRequest) -> Completion:
         body = self.request_body(request)
         response = await self._send(request, lambda: self._client().chat.completions.create(**body))
-        return self._completion(response)
+        return await self._ensure_n_choices(request, self._completion(response))
 
     def _completion(self, response: Any) -> Completion:
         choices = tuple(sorted((_choice(c) for c in response.choices or []), key=lambda c: c.index))

@@ -16,7 +16,7 @@ string                                 provider
 ``vllm:MODEL[@URL]``                   vLLM; URL defaults to ``http://127.0.0.1:8000/v1``
 ``ollama:MODEL[@URL]``                 Ollama; ``http://127.0.0.1:11434/v1``, no native n
 ``llama-server[:MODEL][@URL]``         llama.cpp's server; ``http://127.0.0.1:8080/v1``,
-                                       no native n (it refuses ``n > 1``)
+                                       no native n (it returns one choice for any n)
 ``fake:TEXT``                          :class:`~promptlab.testing.FakeProvider`
 ====================================== ==============================================
 

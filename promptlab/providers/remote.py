@@ -13,7 +13,9 @@ message or a log line written by promptlab.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ipaddress
+import logging
 import os
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
@@ -21,8 +23,8 @@ from urllib.parse import urlparse
 
 from pydantic import SecretStr
 
-from promptlab.completion import CompletionRequest, Usage
-from promptlab.errors import AuthenticationError, ConfigurationError
+from promptlab.completion import Choice, Completion, CompletionRequest, Usage
+from promptlab.errors import AuthenticationError, ConfigurationError, ResponseFormatError
 from promptlab.pricing import ModelPrice, cost_usd
 from promptlab.providers.base import Capabilities, OnUnsupported, Provider
 from promptlab.providers.error_mapping import translate_error
@@ -31,6 +33,8 @@ from promptlab.providers.retry import RetryPolicy
 
 T = TypeVar("T")
 C = TypeVar("C")
+
+logger = logging.getLogger(__name__)
 
 #: Seconds one attempt may take when no ``timeout`` is given.
 DEFAULT_TIMEOUT = 120.0
@@ -170,6 +174,55 @@ class RemoteProvider(Provider, Generic[C]):
                 raise translate_error(exc, provider=self.name, key_hint=self._key_hint) from exc
 
         return await self.retry.call(attempt, provider=self.name)
+
+    async def _ensure_n_choices(
+        self, request: CompletionRequest, completion: Completion
+    ) -> Completion:
+        """Sample the missing choices when a server ignored ``n``.
+
+        Some OpenAI-compatible servers (llama.cpp's ``llama-server``, Ollama) accept
+        ``n`` but return one choice. Rather than silently giving fewer samples, the rest
+        are requested one by one (concurrently), the provider stops asking for native
+        ``n``, and a warning says how to avoid the wasted first attempt.
+        """
+        wanted = request.params.n or 1
+        have = len(completion.choices)
+        if have == 0:
+            raise ResponseFormatError("the server's response has no choices.", provider=self.name)
+        if have >= wanted:
+            return completion
+        if self.capabilities.native_n:
+            logger.warning(
+                "%s: asked for n=%d but the server returned %d choice(s); sampling the rest "
+                "with separate requests from now on. Build the provider with native_n=False "
+                "for this server.",
+                self.name,
+                wanted,
+                have,
+            )
+            self.capabilities = dataclasses.replace(self.capabilities, native_n=False)
+        base = request.params.without("n")
+
+        def one(i: int) -> CompletionRequest:
+            if base.seed is None:
+                return dataclasses.replace(request, params=base)
+            return dataclasses.replace(request, params=base.merge({"seed": base.seed + have + i}))
+
+        parts = [
+            completion,
+            *await asyncio.gather(*(self._generate(one(i)) for i in range(wanted - have))),
+        ]
+        choices = [c for part in parts for c in part.choices]
+        costs = [part.cost_usd for part in parts]
+        return dataclasses.replace(
+            completion,
+            choices=tuple(
+                Choice(c.text, c.finish_reason, c.logprobs, i) for i, c in enumerate(choices)
+            ),
+            usage=sum((part.usage for part in parts[1:]), completion.usage),
+            cost_usd=None if None in costs else sum(c for c in costs if c is not None),
+            calls=sum(part.calls for part in parts),
+        )
 
     def _cost(self, usage: Usage, *models: str) -> float | None:
         """Dollars for ``usage``: the explicit price, else the first model found in the table."""

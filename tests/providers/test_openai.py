@@ -190,3 +190,40 @@ async def test_zero_shot_runs_through_the_provider() -> None:
 def test_repr_names_model_and_url_only() -> None:
     gpt = OpenAIProvider("gpt-4o-mini", api_key=STUB_KEY)
     assert repr(gpt) == "OpenAIProvider(model='gpt-4o-mini', name='openai')"
+
+
+async def test_a_server_that_ignores_n_gets_the_missing_samples_requested(caplog) -> None:
+    """Like llama-server and Ollama: n is accepted, one choice comes back."""
+    from aiohttp import web
+
+    from promptlab.testing.stub_payloads import openai_completion
+
+    received: list[dict] = []
+
+    async def one_choice_only(request: web.Request) -> web.Response:
+        body = await request.json()
+        received.append(body)
+        reply = lambda m, p: f"seed {body.get('seed')}"  # noqa: E731
+        return web.json_response(openai_completion({**body, "n": 1}, reply, "x", 0))
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", one_choice_only)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        gpt = OpenAIProvider(
+            "m", base_url=f"http://127.0.0.1:{runner.addresses[0][1]}/v1", max_retries=0
+        )
+        first = await gpt.complete(ask(n=3, seed=100))
+        assert "native_n=False" in caplog.text
+        second = await gpt.complete(ask(n=2, seed=5))
+    finally:
+        await runner.cleanup()
+    assert first.texts == ["seed 100", "seed 101", "seed 102"]
+    assert [c.index for c in first.choices] == [0, 1, 2] and first.calls == 3
+    assert first.usage.output_tokens == 3 * 2
+    assert received[0]["n"] == 3 and all("n" not in b for b in received[1:3])
+    # Having learned, the provider no longer asks for n: two plain requests.
+    assert second.texts == ["seed 5", "seed 6"] and all("n" not in b for b in received[3:])
+    assert len(received) == 5
