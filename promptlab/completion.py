@@ -1,4 +1,5 @@
-"""What a provider is asked (:class:`CompletionRequest`) and what it answers (:class:`Completion`)."""
+"""What a provider is asked (:class:`CompletionRequest`) and what it answers
+(:class:`Completion`)."""
 
 from __future__ import annotations
 

@@ -58,9 +58,7 @@ def _background_loop() -> asyncio.AbstractEventLoop:
     with _background_lock:
         if _background is None or not _background[1].is_alive():
             loop = asyncio.new_event_loop()
-            thread = threading.Thread(
-                target=loop.run_forever, name="promptlab-sync", daemon=True
-            )
+            thread = threading.Thread(target=loop.run_forever, name="promptlab-sync", daemon=True)
             thread.start()
             _background = (loop, thread)
             atexit.register(loop.call_soon_threadsafe, loop.stop)

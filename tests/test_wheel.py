@@ -19,7 +19,16 @@ pytestmark = pytest.mark.slow
 def test_wheel_installs_in_a_fresh_venv_and_renders_every_builtin_template(tmp_path):
     dist = tmp_path / "dist"
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(dist),
+            str(ROOT),
+        ],
         check=True,
         capture_output=True,
     )
@@ -31,12 +40,24 @@ def test_wheel_installs_in_a_fresh_venv_and_renders_every_builtin_template(tmp_p
     site = Path(
         subprocess.run(
             [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
     )
     # Install only the wheel; borrow its dependencies (jinja2, pydantic...) from this venv.
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(site),
+            str(wheel),
+        ],
         check=True,
     )
     deps = sysconfig.get_paths()["purelib"]
@@ -50,7 +71,8 @@ def test_wheel_installs_in_a_fresh_venv_and_renders_every_builtin_template(tmp_p
         assert "site-packages" in promptlab.__file__, promptlab.__file__
         assert builtin_template_dir().parent == pathlib.Path(promptlab.__file__).parent
         names = TemplateLibrary().names()
-        inputs = {"question": "Q?", "examples": [{"question": "a", "answer": "b", "rationale": "c"}]}
+        shot = {"question": "a", "answer": "b", "rationale": "c"}
+        inputs = {"question": "Q?", "examples": [shot]}
         for name in names:
             assert PromptTemplate.from_name(name).render(inputs), name
         print(",".join(names))
@@ -62,4 +84,10 @@ def test_wheel_installs_in_a_fresh_venv_and_renders_every_builtin_template(tmp_p
     )
     assert result.returncode == 0, result.stderr
     names = set(result.stdout.strip().split(","))
-    assert {"zero_shot", "few_shot", "chain_of_thought", "chain_of_thought_few_shot", "final_answer"} <= names
+    assert {
+        "zero_shot",
+        "few_shot",
+        "chain_of_thought",
+        "chain_of_thought_few_shot",
+        "final_answer",
+    } <= names

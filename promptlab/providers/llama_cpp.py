@@ -102,9 +102,7 @@ class LlamaCppProvider(Provider):
                     output_tokens=response["usage"]["completion_tokens"],
                     cached_input_tokens=max(0, prompt_tokens - evaluated),
                 )
-        return Completion(
-            tuple(choices), usage, model=self.model, provider=self.name, cost_usd=0.0
-        )
+        return Completion(tuple(choices), usage, model=self.model, provider=self.name, cost_usd=0.0)
 
     def _sample(
         self, llama: Any, messages: list[dict[str, str]], params: Any, seed: int | None

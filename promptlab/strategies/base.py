@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from abc import ABC
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,7 +74,7 @@ class StrategyResult:
         return [s.text for s in self.samples]
 
 
-class Strategy(ABC):
+class Strategy:
     """Decides what to ask a provider, and how the reply becomes an answer.
 
     A strategy is a template, the variables it adds to the task's inputs (few-shot

@@ -83,7 +83,9 @@ def load_examples(source: str | Path | Sequence[Example]) -> list[dict[str, Any]
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise DataError(f"not valid JSON ({exc.msg}).", source=str(path), line=number)
+                raise DataError(
+                    f"not valid JSON ({exc.msg}).", source=str(path), line=number
+                ) from None
             if not isinstance(row, dict):
                 raise DataError("each line must be a JSON object.", source=str(path), line=number)
             rows.append(row)

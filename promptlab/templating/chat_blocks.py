@@ -42,7 +42,7 @@ class _MarkedTurn(str):
 class ChatBlockExtension(Extension):
     """Jinja extension adding the ``system`` / ``user`` / ``assistant`` block tags."""
 
-    tags = set(ROLES)
+    tags = set(ROLES)  # noqa: RUF012 - Jinja's Extension declares tags this way
 
     def parse(self, parser: Parser) -> nodes.Node:
         token = next(parser.stream)

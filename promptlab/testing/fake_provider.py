@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable, Iterable, Mapping
-from typing import Union
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TypeAlias
 
 from promptlab.completion import Choice, Completion, CompletionRequest, Usage
 from promptlab.errors import ConfigurationError
 from promptlab.providers.base import Capabilities, OnUnsupported, Provider
 
-Reply = Union[str, BaseException]
-Script = Union[
-    Iterable[Reply],
-    Mapping[str, Reply],
-    Callable[[CompletionRequest], Union[Reply, list[str]]],
-]
+Reply: TypeAlias = "str | BaseException"
+Script: TypeAlias = (
+    "Iterable[Reply] | Mapping[str, Reply] | Callable[[CompletionRequest], Reply | list[str]]"
+)
 
 
 class FakeProvider(Provider):
@@ -72,7 +70,8 @@ class FakeProvider(Provider):
         self.requests: list[CompletionRequest] = []
         self._mapping: Mapping[str, Reply] | None = None
         self._callable: Callable[[CompletionRequest], Reply | list[str]] | None = None
-        self._replies: Iterable[Reply] | None = None
+        self._replies: Iterator[Reply] | None = None
+        self._script_length = 0
         self.default = default
         if isinstance(script, Mapping):
             self._mapping = script
@@ -119,9 +118,10 @@ class FakeProvider(Provider):
                 f"FakeProvider has no scripted reply for the prompt {prompt[:80]!r} and no "
                 "default. Add it to the dict or pass default=..."
             )
-        assert self._replies is not None
+        if self._replies is None:  # pragma: no cover - one of the three is always set
+            raise ConfigurationError("FakeProvider has no script.")
         try:
-            return next(iter(self._replies))  # type: ignore[call-overload]
+            return next(self._replies)
         except StopIteration:
             raise ConfigurationError(
                 f"FakeProvider ran out of scripted replies after {self._script_length}; "

@@ -21,8 +21,16 @@ pytestmark = pytest.mark.local_model
 
 QUESTION = {"question": "Tom has 3 apples and buys 2 more. How many apples does he have?"}
 SHOTS = [
-    {"question": "Ann has 1 pen and finds 1 more. How many pens?", "rationale": "1 + 1 = 2.", "answer": "2"},
-    {"question": "Bo has 4 cups and breaks 1. How many cups?", "rationale": "4 - 1 = 3.", "answer": "3"},
+    {
+        "question": "Ann has 1 pen and finds 1 more. How many pens?",
+        "rationale": "1 + 1 = 2.",
+        "answer": "2",
+    },
+    {
+        "question": "Bo has 4 cups and breaks 1. How many cups?",
+        "rationale": "4 - 1 = 3.",
+        "answer": "3",
+    },
 ]
 
 
@@ -63,16 +71,29 @@ def test_stop_sequence_really_stops_generation(local_provider):
 
 
 def test_seed_and_temperature_zero_reproduce(local_provider):
-    first = ask(local_provider, "Write a short sentence about the sea.", temperature=0, seed=3, max_tokens=24)
-    second = ask(local_provider, "Write a short sentence about the sea.", temperature=0, seed=3, max_tokens=24)
+    first = ask(
+        local_provider,
+        "Write a short sentence about the sea.",
+        temperature=0,
+        seed=3,
+        max_tokens=24,
+    )
+    second = ask(
+        local_provider,
+        "Write a short sentence about the sea.",
+        temperature=0,
+        seed=3,
+        max_tokens=24,
+    )
     assert first.text == second.text
 
 
 def test_same_seed_reproduces_at_high_temperature(local_provider):
     kwargs = {"temperature": 1.2, "seed": 11, "max_tokens": 24}
-    assert ask(local_provider, "Name three animals.", **kwargs).text == ask(
-        local_provider, "Name three animals.", **kwargs
-    ).text
+    assert (
+        ask(local_provider, "Name three animals.", **kwargs).text
+        == ask(local_provider, "Name three animals.", **kwargs).text
+    )
 
 
 def test_n_five_returns_five_choices_reusing_the_prompt_kv_cache(local_provider):
@@ -91,7 +112,9 @@ def test_n_five_returns_five_choices_reusing_the_prompt_kv_cache(local_provider)
 
 
 def test_logprobs_come_back_for_each_token(local_provider):
-    completion = ask(local_provider, "Say hello.", temperature=0, max_tokens=6, logprobs=True, top_logprobs=3)
+    completion = ask(
+        local_provider, "Say hello.", temperature=0, max_tokens=6, logprobs=True, top_logprobs=3
+    )
     tokens = completion.choices[0].logprobs
     assert tokens and all(t.logprob <= 0 for t in tokens)
     assert all(len(t.top) == 3 for t in tokens)
@@ -103,8 +126,13 @@ def test_penalties_change_repetitive_output(local_provider):
     prompt = "Repeat the word 'cat' many times."
     plain = ask(local_provider, prompt, temperature=0, max_tokens=40, seed=0)
     penalised = ask(
-        local_provider, prompt, temperature=0, max_tokens=40, seed=0,
-        frequency_penalty=2.0, presence_penalty=2.0,
+        local_provider,
+        prompt,
+        temperature=0,
+        max_tokens=40,
+        seed=0,
+        frequency_penalty=2.0,
+        presence_penalty=2.0,
     )
     assert plain.text != penalised.text
     assert penalised.text.lower().count("cat") < plain.text.lower().count("cat")

@@ -21,7 +21,9 @@ def test_random_selection_is_seeded_per_task_and_order_independent():
     strategy.select_examples({"question": "b"})
     assert strategy.select_examples({"question": "a"}) == first
     other_seed = FewShot(SHOTS, k=3, selection="random", seed=2)
-    draws = {tuple(e["answer"] for e in other_seed.select_examples({"question": q})) for q in "abcdefgh"}
+    draws = {
+        tuple(e["answer"] for e in other_seed.select_examples({"question": q})) for q in "abcdefgh"
+    }
     assert len(draws) > 1  # different tasks see different examples
 
 

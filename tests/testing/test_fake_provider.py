@@ -5,7 +5,9 @@ from promptlab.testing import FakeProvider
 
 
 def ask(fake, prompt="hi", **params):
-    return fake.complete_sync(CompletionRequest.of([Message("user", prompt)], GenerationParams(**params)))
+    return fake.complete_sync(
+        CompletionRequest.of([Message("user", prompt)], GenerationParams(**params))
+    )
 
 
 def test_list_script_in_order_then_exhausted():
