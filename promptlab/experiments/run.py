@@ -70,6 +70,10 @@ class Run:
         seed = self.experiment.get("seed")
         self.seed = int(seed) if isinstance(seed, (int, float)) else 0
         self._frame: pd.DataFrame | None = None
+        self._arms = _ordered(self.experiment.get("arms"), (r.arm for r in self.records))
+        self._providers = _ordered(
+            self.experiment.get("providers"), (r.provider for r in self.records)
+        )
 
     @classmethod
     def load(cls, run_dir: str | Path) -> Run:
@@ -98,12 +102,12 @@ class Run:
     @property
     def arms(self) -> list[str]:
         """Arm names: the experiment's order, then any others found in the cells."""
-        return _ordered(self.experiment.get("arms"), (r.arm for r in self.records))
+        return list(self._arms)
 
     @property
     def providers(self) -> list[str]:
         """Provider names: the experiment's order, then any others found in the cells."""
-        return _ordered(self.experiment.get("providers"), (r.provider for r in self.records))
+        return list(self._providers)
 
     def scorer_name(self, scorer: str | None = None) -> str:
         """Check a scorer name (None means the first scorer) and return it."""

@@ -118,54 +118,58 @@ def cells_frame(records: list[CellRecord], scorers: list[str]) -> pd.DataFrame:
     """One row per cell: identity, answers, a ``score_<name>`` column per scorer, usage.
 
     ``cost_usd`` is NaN where unknown; ``ok`` is False for errored cells, whose
-    ``error_type`` and ``error_message`` say what went wrong.
+    ``error_type`` and ``error_message`` say what went wrong. An empty run gives an empty
+    table with the same columns.
     """
-    rows = []
-    for r in records:
-        row: dict[str, Any] = {
-            "cell_id": r.id,
-            "task_id": str(r.task_id),
-            "arm": r.arm,
-            "provider": r.provider,
-            "model": r.model,
-            "repeat": r.repeat,
-            "strategy": r.strategy,
-            "template": r.template,
-            "template_hash": r.template_hash,
-            "expected": r.expected,
-            "answer": r.answer,
-            "n_samples": len(r.outputs),
-            "answers": list(r.answers),
-            "outputs": list(r.outputs),
-            "output": r.outputs[0] if r.outputs else None,
-            "votes": r.votes,
-            "confidence": math.nan if r.confidence is None else float(r.confidence),
-            "no_answer": r.no_answer,
-            "stop_reason": r.stop_reason,
+    columns = list(_row(CellRecord("", "", "", "", 0), scorers))
+    frame = pd.DataFrame([_row(r, scorers) for r in records], columns=columns)
+    # Typed even when empty: an empty object column used as a mask would select columns.
+    types: dict[str, Any] = {"ok": bool, "cached": bool, "latency_s": float, "cost_usd": float}
+    types.update({f"score_{name}": float for name in scorers})
+    return frame.astype(types)
+
+
+def _row(r: CellRecord, scorers: list[str]) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "cell_id": r.id,
+        "task_id": str(r.task_id),
+        "arm": r.arm,
+        "provider": r.provider,
+        "model": r.model,
+        "repeat": r.repeat,
+        "strategy": r.strategy,
+        "template": r.template,
+        "template_hash": r.template_hash,
+        "expected": r.expected,
+        "answer": r.answer,
+        "n_samples": len(r.outputs),
+        "answers": list(r.answers),
+        "outputs": list(r.outputs),
+        "output": r.outputs[0] if r.outputs else None,
+        "votes": r.votes,
+        "confidence": math.nan if r.confidence is None else float(r.confidence),
+        "no_answer": r.no_answer,
+        "stop_reason": r.stop_reason,
+    }
+    for name in scorers:
+        value = r.scores.get(name)
+        row[f"score_{name}"] = math.nan if value is None else float(value)
+    row.update(
+        {
+            "score_notes": dict(r.score_notes),
+            "input_tokens": r.input_tokens,
+            "output_tokens": r.output_tokens,
+            "cached_input_tokens": r.cached_input_tokens,
+            "total_tokens": r.input_tokens + r.output_tokens,
+            "cost_usd": math.nan if r.cost_usd is None else float(r.cost_usd),
+            "latency_s": float(r.latency_s),
+            "calls": r.calls,
+            "cached": bool(r.cached),
+            "ok": r.error is None,
+            "error_type": (r.error or {}).get("type"),
+            "error_message": (r.error or {}).get("message"),
+            "params": dict(r.params),
+            "timestamp": r.timestamp,
         }
-        for name in scorers:
-            value = r.scores.get(name)
-            row[f"score_{name}"] = math.nan if value is None else float(value)
-        row.update(
-            {
-                "score_notes": dict(r.score_notes),
-                "input_tokens": r.input_tokens,
-                "output_tokens": r.output_tokens,
-                "cached_input_tokens": r.cached_input_tokens,
-                "total_tokens": r.input_tokens + r.output_tokens,
-                "cost_usd": math.nan if r.cost_usd is None else float(r.cost_usd),
-                "latency_s": float(r.latency_s),
-                "calls": r.calls,
-                "cached": bool(r.cached),
-                "ok": r.error is None,
-                "error_type": (r.error or {}).get("type"),
-                "error_message": (r.error or {}).get("message"),
-                "params": dict(r.params),
-                "timestamp": r.timestamp,
-            }
-        )
-        rows.append(row)
-    if not rows:
-        columns = ["cell_id", "task_id", "arm", "provider", "model", "repeat", "answer", "ok"]
-        return pd.DataFrame(columns=columns + [f"score_{name}" for name in scorers])
-    return pd.DataFrame(rows)
+    )
+    return row

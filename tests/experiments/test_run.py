@@ -267,3 +267,12 @@ def test_provider_setup_labels(kind: str, setup: str) -> None:
     from promptlab.experiments.run_views import provider_setup
 
     assert provider_setup(kind) == setup
+
+
+def test_an_empty_run_reports_without_crashing(tmp_path: Path) -> None:
+    path = write_run(tmp_path / "r", [], main_experiment())
+    run = Run.load(path)
+    assert run.cells.empty and "score_numeric" in run.cells.columns
+    assert run.summary().empty
+    assert run.compare_all().empty
+    assert run.report(path / "report.html").exists()
