@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import IO, Any
 
@@ -99,6 +100,14 @@ class RunDirectory:
             previous = json.loads(self.definition_path.read_text(encoding="utf-8"))
         except json.JSONDecodeError:
             return  # unreadable: it is rewritten below, cells decide what is finished
+        old_tasks, new_tasks = previous.get("tasks") or {}, definition.get("tasks") or {}
+        if old_tasks.get("fingerprint") not in (None, new_tasks.get("fingerprint")):
+            warnings.warn(
+                f"The task set differs from the one the run in {self.path} started with. "
+                "Finished cells keep their records (with the old expected answers); use a "
+                "new --out directory to score every task afresh.",
+                stacklevel=3,
+            )
         for section, label in (("arms", "arm"), ("providers", "provider")):
             old, new = previous.get(section) or {}, definition.get(section) or {}
             for name in sorted(set(old) & set(new)):
