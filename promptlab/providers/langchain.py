@@ -28,6 +28,7 @@ default to 2 SDK retries); build it with ``max_retries=0`` so attempts are not m
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from promptlab.completion import Choice, Completion, CompletionRequest, TokenLogprob, Usage
@@ -81,6 +82,8 @@ class LangChainProvider(RemoteProvider[Any]):
         price: Price per million tokens. Default: the pricing table for ChatOpenAI and
             ChatAnthropic on the vendors' APIs, 0 for a server on loopback, else unknown.
         capabilities: Override the detected supported-parameter flags.
+        native_n: Override whether the model returns ``n`` samples per call, e.g.
+            ``False`` for ChatOpenAI aimed at llama.cpp's server, which ignores ``n``.
         on_unsupported: ``"error"`` (default) or ``"drop"`` for unsupported parameters.
 
     Example:
@@ -102,6 +105,7 @@ class LangChainProvider(RemoteProvider[Any]):
         rate_limiter: RateLimiter | None = None,
         price: ModelPrice | None = None,
         capabilities: Capabilities | None = None,
+        native_n: bool | None = None,
         on_unsupported: OnUnsupported = "error",
     ) -> None:
         try:
@@ -121,6 +125,8 @@ class LangChainProvider(RemoteProvider[Any]):
         self.model = _model_name(model)
         self.family = _family(model)
         self.vendor, detected = self._detect()
+        if native_n is not None:
+            detected = dataclasses.replace(detected, native_n=native_n)
         super().__init__(
             timeout=timeout,
             max_retries=max_retries,
