@@ -31,7 +31,8 @@ class LlamaCppProvider(Provider):
     max_tokens, n and token logprobs.
 
     For ``n > 1`` it samples n times in a row; llama.cpp keeps the prompt in its KV cache
-    between samples, so only the first sample evaluates the prompt. Sample ``i`` uses seed
+    between samples, so only the first sample evaluates the prompt. Each request starts
+    from an empty cache, so a request gives the same result whatever ran before it. Sample ``i`` uses seed
     ``seed + i`` when a seed is set, and a fresh random seed otherwise. Calls are
     serialised (one llama.cpp context) and run in a worker thread, so the event loop
     stays free. Cost is always 0.
@@ -91,6 +92,11 @@ class LlamaCppProvider(Provider):
         messages = [m.to_dict() for m in request.messages]
         with self._lock:
             llama = self._load(logits_all=bool(params.logprobs))
+            # Start each request from an empty KV cache. Reusing a previous request's prefix
+            # changes the floating-point path (batched vs one-token evaluation), which can flip
+            # a greedy choice, so seed + temperature 0 would not reproduce. Samples within the
+            # request still reuse the prompt's KV cache.
+            llama.reset()
             choices, usage = [], Usage()
             for index in range(params.n or 1):
                 seed = params.seed + index if params.seed is not None else None
