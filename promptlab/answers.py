@@ -23,12 +23,13 @@ _NUMBER = re.compile(r"-?\$?\s?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|-?\$?\.\d+")
 
 def final_answer_span(text: str) -> str | None:
     """The text after the last answer marker, up to the end of its line; None if no marker."""
-    matches = list(_MARKER.finditer(text))
-    if not matches:
+    last = None
+    for last in _MARKER.finditer(text):  # noqa: B007 - only the last marker counts
+        pass
+    if last is None:
         return None
-    tail = text[matches[-1].end() :]
-    line = tail.strip().splitlines()[0] if tail.strip() else ""
-    return line.strip()
+    tail = text[last.end() :].strip()
+    return tail.splitlines()[0].strip() if tail else ""
 
 
 @runtime_checkable
@@ -66,6 +67,8 @@ class NumericAnswer:
     def normalize(self, value: object) -> str | None:
         text = str(value).strip().replace(",", "").replace("$", "").replace(" ", "")
         text = text.rstrip(".")
+        if text.isascii() and text.isdigit() and (text[0] != "0" or len(text) == 1):
+            return text  # already canonical (the usual case); skips Decimal
         try:
             number = Decimal(text)
         except InvalidOperation:

@@ -9,6 +9,7 @@ with later layers winning, field by field, only for fields that were set::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -90,22 +91,36 @@ class GenerationParams(BaseModel):
         """The fields that were set explicitly, as a dict (unset fields are left out)."""
         return {name: getattr(self, name) for name in self.model_fields_set}
 
-    def merge(self, *layers: GenerationParams | dict[str, Any] | None) -> GenerationParams:
+    def merge(self, *layers: GenerationParams | Mapping[str, Any] | None) -> GenerationParams:
         """Return these parameters overlaid by each layer in turn; later layers win.
 
         Only fields that a layer set explicitly override earlier values.
         """
-        merged = self.set_fields()
+        # Merging runs on every call (strategy < arm < per-call layers) and most layers are
+        # empty, so empty layers are skipped and an unchanged result is returned as is:
+        # instances are frozen, and re-validating costs more than the rest of the merge.
+        result = self
         for layer in layers:
             if layer is None:
                 continue
-            if isinstance(layer, dict):
+            if not isinstance(layer, GenerationParams):
+                if not layer:
+                    continue
                 layer = GenerationParams(**layer)
+            if not layer.model_fields_set:
+                continue
+            if not result.model_fields_set:
+                result = layer
+                continue
+            merged = result.set_fields()
             merged.update(layer.set_fields())
-        return GenerationParams(**merged)
+            result = GenerationParams(**merged)
+        return result
 
     def without(self, *names: str) -> GenerationParams:
         """A copy with the named fields unset."""
+        if self.model_fields_set.isdisjoint(names):
+            return self
         return GenerationParams(**{k: v for k, v in self.set_fields().items() if k not in names})
 
 

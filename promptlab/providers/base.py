@@ -56,17 +56,14 @@ class Capabilities:
     def unsupported(self, params: GenerationParams) -> dict[str, str]:
         """Map each parameter in ``params`` this backend cannot honour to the reason."""
         problems: dict[str, str] = {}
-        checks = {
-            "temperature": self.temperature,
-            "top_p": self.top_p,
-            "frequency_penalty": self.penalties,
-            "presence_penalty": self.penalties,
-            "seed": self.seed,
-            "logprobs": self.logprobs,
-            "top_logprobs": self.logprobs,
-        }
-        for name, supported in checks.items():
-            if not supported and getattr(params, name) is not None:
+        # Only fields that were set can be unsupported; most requests set few or none.
+        for name in params.model_fields_set:
+            capability = _CAPABILITY_OF.get(name)
+            if (
+                capability is not None
+                and not getattr(self, capability)
+                and getattr(params, name) is not None
+            ):
                 problems[name] = "this backend has no such setting"
         if (
             self.logprobs
@@ -79,6 +76,18 @@ class Capabilities:
                 f"{len(params.stop)} stop sequences given, at most {self.max_stop} allowed"
             )
         return problems
+
+
+# Generation parameter -> the capability flag it needs.
+_CAPABILITY_OF = {
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "frequency_penalty": "penalties",
+    "presence_penalty": "penalties",
+    "seed": "seed",
+    "logprobs": "logprobs",
+    "top_logprobs": "logprobs",
+}
 
 
 class Provider(ABC):
@@ -118,7 +127,7 @@ class Provider(ABC):
             completion = await self._fan_out(request, n)
         else:
             completion = await self._generate(request)
-        return replace(completion, latency_s=time.perf_counter() - start)
+        return _with_latency(completion, time.perf_counter() - start)
 
     def complete_sync(self, request: CompletionRequest) -> Completion:
         """Blocking :meth:`complete`; works in scripts and in notebooks."""
@@ -168,6 +177,19 @@ class Provider(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, model={self.model!r})"
+
+
+def _with_latency(completion: Completion, latency_s: float) -> Completion:
+    # Field by field rather than dataclasses.replace, which inspects the class each call.
+    return Completion(
+        completion.choices,
+        completion.usage,
+        latency_s,
+        completion.model,
+        completion.provider,
+        completion.cost_usd,
+        completion.calls,
+    )
 
 
 def _combine(parts: list[Completion]) -> Completion:

@@ -139,7 +139,7 @@ class Strategy:
         overrides: Mapping[str, Any] | None = None,
     ) -> GenerationParams:
         """Merge strategy defaults < ``params`` (arm layer) < ``overrides`` (per call)."""
-        return self.params.merge(_as_params(params), dict(overrides or {}))
+        return self.params.merge(params, overrides)
 
     async def arun(
         self,
@@ -160,8 +160,9 @@ class Strategy:
         messages = self.render(inputs)
         request = CompletionRequest(messages, self.resolve_params(params, overrides))
         completion = await provider.complete(request)
+        extract = self.extract
         samples = tuple(
-            Sample(c.text, self.extract(c.text), c.finish_reason) for c in completion.choices
+            [Sample(c.text, extract(c.text), c.finish_reason) for c in completion.choices]
         )
         return StrategyResult(
             answer=samples[0].answer if samples else None,
@@ -175,7 +176,7 @@ class Strategy:
             template=self.template.name,
             template_hash=self.template.hash,
             params=request.params,
-            no_answer=sum(1 for s in samples if s.answer is None),
+            no_answer=[s.answer for s in samples].count(None),
             completions=(completion,),
         )
 
@@ -194,9 +195,12 @@ class Strategy:
         return self.name
 
 
+_NO_PARAMS = GenerationParams()  # frozen, so one shared instance serves every "no params"
+
+
 def _as_params(params: GenerationParams | Mapping[str, Any] | None) -> GenerationParams:
     if params is None:
-        return GenerationParams()
+        return _NO_PARAMS
     if isinstance(params, GenerationParams):
         return params
     return GenerationParams(**params)

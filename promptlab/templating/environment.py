@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -26,14 +27,29 @@ def builtin_template_dir() -> Path:
     return Path(__file__).resolve().parent.parent.parent / "templates"
 
 
-def make_environment(search_path: Sequence[str | Path] = ()) -> ImmutableSandboxedEnvironment:
+class PromptEnvironment(ImmutableSandboxedEnvironment):
+    """The sandboxed environment promptlab compiles templates in.
+
+    Differs from Jinja's only in that each template keeps a snapshot of the globals taken
+    when it is compiled: add globals to ``environment.globals`` before loading templates.
+    """
+
+    def make_globals(self, d: Any) -> dict[str, Any]:
+        # Jinja chains a template's globals to the environment's (a ChainMap) so later
+        # changes show up, but then every render flattens that ChainMap into the new
+        # context, which cost more than rendering the prompt itself (about 10 µs of ~20).
+        # Nothing changes our environments' globals after they are built.
+        return dict(super().make_globals(d))
+
+
+def make_environment(search_path: Sequence[str | Path] = ()) -> PromptEnvironment:
     """A sandboxed environment: strict about undefined variables, chat blocks enabled.
 
     Folders in ``search_path`` are searched first, then the built-in templates.
     """
     loaders = [FileSystemLoader([str(p) for p in search_path])] if search_path else []
     loaders.append(FileSystemLoader(str(builtin_template_dir())))
-    return ImmutableSandboxedEnvironment(
+    return PromptEnvironment(
         loader=ChoiceLoader(loaders),
         undefined=StrictUndefined,
         extensions=[ChatBlockExtension],

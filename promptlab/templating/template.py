@@ -19,6 +19,7 @@ from promptlab.errors import (
 from promptlab.messages import Message
 from promptlab.templating.chat_blocks import split_messages
 from promptlab.templating.environment import TEMPLATE_SUFFIX, TemplateLibrary, default_library
+from promptlab.templating.include_inlining import inline_includes
 
 _UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined")
 
@@ -49,8 +50,9 @@ class PromptTemplate:
         environment = self.library.environment
         try:
             ast = environment.parse(source, name=name)
+            # Variables are read before inlining: they are this template's own inputs.
             self.variables: frozenset[str] = frozenset(meta.find_undeclared_variables(ast))
-            self._template = environment.from_string(source)
+            self._template = environment.from_string(inline_includes(ast, environment))
         except TemplateSyntaxError as exc:
             raise TemplateError(
                 f"Template {name!r} has a syntax error on line {exc.lineno}: {exc.message}"

@@ -91,15 +91,24 @@ class FakeProvider(Provider):
         self.requests.append(request)
         if self.latency:
             await asyncio.sleep(self.latency)
-        n = request.params.n or 1
+        params = request.params
+        n = params.n or 1
         texts: list[str] = []
         while len(texts) < n:
             reply = self._next_reply(request)
             if isinstance(reply, BaseException):
                 raise reply
-            texts.extend([reply] if isinstance(reply, str) else reply)
-        texts = texts[:n]
-        choices = tuple(self._choice(text, i, request) for i, text in enumerate(texts))
+            if isinstance(reply, str):
+                texts.append(reply)
+            else:
+                texts.extend(reply)
+        del texts[n:]
+        if params.stop or params.max_tokens is not None or params.logprobs:
+            choices = tuple(self._choice(text, i, request) for i, text in enumerate(texts))
+        else:
+            # Nothing to cut or annotate: the common case, kept cheap because benchmarks
+            # use this fake to measure promptlab's own per-call overhead.
+            choices = tuple(Choice(text, "stop", None, i) for i, text in enumerate(texts))
         prompt_words = sum(len(m.content.split()) for m in request.messages)
         usage = Usage(prompt_words, sum(len(t.split()) for t in texts))
         cost = None if self.cost_per_call is None else self.cost_per_call * n
