@@ -68,3 +68,10 @@ async def settled_stats(srv: Any, quiet_for: float = 0.2, limit: float = 5.0) ->
             break
         last = now
     return srv.stats
+
+
+def paid_api_enabled() -> bool:
+    """Paid-API tests run only when PROMPTLAB_PAID_TESTS=1 (they cost money)."""
+    import os
+
+    return os.environ.get("PROMPTLAB_PAID_TESTS") == "1"

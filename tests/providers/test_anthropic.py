@@ -20,7 +20,7 @@ from promptlab.providers.anthropic import (
 from promptlab.providers.base import UnsupportedParameterWarning
 from promptlab.strategies import ChainOfThought, SelfConsistency
 from promptlab.testing.stub_server import StubServer
-from tests.providers.stub_setup import STUB_KEY, anthropic_on, ask, bodies
+from tests.providers.stub_setup import STUB_KEY, anthropic_on, ask, bodies, paid_api_enabled
 
 pytest.importorskip("anthropic")
 
@@ -159,3 +159,13 @@ async def test_non_retryable_errors_fail_at_once(model, error, status) -> None:
             await anthropic_on(srv, model=model).complete(ask())
         assert srv.stats.total_requests == 1
     assert type(info.value) is error and info.value.status == status
+
+
+@pytest.mark.paid_api
+@pytest.mark.skipif(not paid_api_enabled(), reason="paid API: set PROMPTLAB_PAID_TESTS=1")
+async def test_the_real_anthropic_api_honours_temperature_and_reports_cost() -> None:
+    claude = AnthropicProvider("claude-haiku-4-5", max_retries=2)  # key: ANTHROPIC_API_KEY
+    completion = await claude.complete(ask("Say OK.", system="Be brief.", temperature=0, n=2))
+    assert len(completion.choices) == 2 and completion.calls == 2
+    assert completion.usage.input_tokens > 0 and completion.cost_usd is not None
+    assert completion.cost_usd > 0

@@ -16,7 +16,7 @@ from promptlab.providers.base import UnsupportedParameterWarning
 from promptlab.providers.openai import OpenAIProvider, is_reasoning_model
 from promptlab.strategies import ChainOfThought, SelfConsistency, ZeroShot
 from promptlab.testing.stub_server import StubServer
-from tests.providers.stub_setup import STUB_KEY, ask, bodies, openai_on
+from tests.providers.stub_setup import STUB_KEY, ask, bodies, openai_on, paid_api_enabled
 
 pytest.importorskip("openai")
 
@@ -227,3 +227,14 @@ async def test_a_server_that_ignores_n_gets_the_missing_samples_requested(caplog
     # Having learned, the provider no longer asks for n: two plain requests.
     assert second.texts == ["seed 5", "seed 6"] and all("n" not in b for b in received[3:])
     assert len(received) == 5
+
+
+@pytest.mark.paid_api
+@pytest.mark.skipif(not paid_api_enabled(), reason="paid API: set PROMPTLAB_PAID_TESTS=1")
+async def test_the_real_openai_api_samples_natively_and_reports_cost() -> None:
+    gpt = OpenAIProvider("gpt-4o-mini", max_retries=2)  # key from OPENAI_API_KEY
+    completion = await gpt.complete(ask("Say OK.", max_tokens=5, n=2, logprobs=True, seed=1))
+    assert len(completion.choices) == 2 and completion.calls == 1
+    assert completion.choices[0].logprobs
+    assert completion.usage.input_tokens > 0 and completion.cost_usd is not None
+    assert completion.cost_usd > 0
