@@ -5,7 +5,8 @@ The schema (paths are relative to the YAML file's folder)::
     name: arithmetic                  # optional; default: the file name without .yaml
     description: ...                  # optional, free text
     tasks: arithmetic.jsonl           # a .jsonl/.csv file, or
-    #   {path: f.csv, id_field: id, expected_field: answer, input_fields: [question]}
+    #   {path: f.csv, id_field: id, expected_field: answer, input_fields: [question],
+    #    limit: 20}                   # limit: only the first 20 tasks (all are checked)
     providers:                        # name -> provider string (see providers.registry)
       local: local                    #   or {provider: local, concurrency: 1, options: {...}}
     scorers: [numeric]                # names or {type: numeric, tolerance: 0.01, name: ...}
@@ -65,7 +66,7 @@ TOP_KEYS = frozenset(
     }
 )
 REQUIRED_TOP = ("tasks", "providers", "scorers", "arms")
-_TASK_KEYS = frozenset({"path", "id_field", "expected_field", "input_fields"})
+_TASK_KEYS = frozenset({"path", "id_field", "expected_field", "input_fields", "limit"})
 _PROVIDER_KEYS = frozenset({"provider", "concurrency", "options"})
 
 
@@ -174,10 +175,16 @@ def _providers(value: Any) -> tuple[dict[str, Any], dict[str, int]]:
 
 def _tasks(value: Any, folder: Path) -> TaskSet:
     fields: dict[str, Any] = {}
+    limit: int | None = None
     path: Path_ = ("tasks",)
     if isinstance(value, Mapping):
         check_keys(value, _TASK_KEYS, ("path",), path, "tasks")
-        fields = {k: value[k] for k in _TASK_KEYS - {"path"} if k in value}
+        limit = value.get("limit")
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
+        ):
+            raise SpecError((*path, "limit"), f"expected an integer >= 1, got {limit!r}.")
+        fields = {k: value[k] for k in _TASK_KEYS - {"path", "limit"} if k in value}
         for key, item in fields.items():
             ok = isinstance(item, list) if key == "input_fields" else isinstance(item, str)
             if not ok:
@@ -194,11 +201,13 @@ def _tasks(value: Any, folder: Path) -> TaskSet:
     if file.suffix.lower() not in (".jsonl", ".csv"):
         raise SpecError(path, f"expected a .jsonl or .csv task file, got {value!r}.")
     try:
-        return TaskSet.load(file, **fields)
+        tasks = TaskSet.load(file, **fields)
     except DataError:
         raise
     except TypeError as exc:  # pragma: no cover - keys are checked above
         raise SpecError(path, str(exc)) from exc
+    # The whole file is checked above; the limit then keeps its first tasks.
+    return tasks if limit is None else tasks[:limit]
 
 
 def _scorers(value: Any) -> list[Any]:

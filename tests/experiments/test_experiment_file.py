@@ -107,6 +107,22 @@ def test_templates_inline_by_file_and_from_a_folder(folder: Path) -> None:
     assert arms["inline"].strategy.render(question)[0].content == ">> hi"
 
 
+def test_tasks_with_options_and_a_limit(folder: Path) -> None:
+    text = VALID.replace("tasks: tasks.jsonl", "tasks: {path: tasks.jsonl, limit: 2}")
+    assert [t.id for t in Experiment.from_yaml(write(folder, text)).tasks] == ["t0", "t1"]
+    (folder / "tasks.jsonl").write_text(
+        "".join(json.dumps({"q": t["question"], "gold": t["answer"]}) + "\n" for t in TASKS)
+    )
+    text = VALID.replace(
+        "tasks: tasks.jsonl",
+        "tasks: {path: tasks.jsonl, expected_field: gold, input_fields: [q], limit: 9}",
+    )
+    tasks = Experiment.from_yaml(write(folder, text)).tasks
+    assert len(tasks) == 3 and tasks[0].inputs == {"q": "What is 0 + 1?"} and tasks[2].expected == 3
+    bad = VALID.replace("tasks: tasks.jsonl", "tasks: {path: tasks.jsonl, limit: 0}")
+    assert "tasks.limit: expected an integer >= 1" in error_for(folder, bad)
+
+
 def test_providers_with_options_and_limits(folder: Path) -> None:
     text = VALID.replace(
         'fake: "fake:Answer: 2"',
