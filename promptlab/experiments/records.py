@@ -2,6 +2,11 @@
 
 The runner appends a record as each cell finishes, so a killed run loses nothing that
 finished. Analysis (``Run.summary()``, reports) reads only these records.
+
+A cell id can appear more than once: a cell that errored is retried by the next run and
+its new record is appended. Readers keep the **last record per cell id**, so a
+successful retry supersedes the error. A cell with a successful record is never run
+again.
 """
 
 from __future__ import annotations
