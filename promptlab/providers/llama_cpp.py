@@ -32,10 +32,10 @@ class LlamaCppProvider(Provider):
 
     For ``n > 1`` it samples n times in a row; llama.cpp keeps the prompt in its KV cache
     between samples, so only the first sample evaluates the prompt. Each request starts
-    from an empty cache, so a request gives the same result whatever ran before it. Sample ``i`` uses seed
-    ``seed + i`` when a seed is set, and a fresh random seed otherwise. Calls are
-    serialised (one llama.cpp context) and run in a worker thread, so the event loop
-    stays free. Cost is always 0.
+    from an empty cache, so a request gives the same result whatever ran before it.
+    Sample ``i`` uses seed ``seed + i`` when a seed is set, and a fresh random seed
+    otherwise. Calls are serialised (one llama.cpp context) and run in a worker thread,
+    so the event loop stays free. Cost is always 0.
 
     Args:
         model_path: A ``.gguf`` file; the bundled SmolLM2-135M-Instruct by default.
