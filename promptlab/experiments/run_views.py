@@ -7,6 +7,7 @@ Each function takes a :class:`~promptlab.experiments.run.Run` and returns a Data
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -110,7 +111,8 @@ def disagreements_view(
 
     Columns: ``provider, task_id, expected``, then per arm ``answer_<arm>``,
     ``score_<arm>`` and ``output_<arm>`` (the first reply). With repeats an arm's answer
-    is its most common one and its score the mean. Errored cells are left out.
+    is its most common one and its score the mean. Errored cells are left out. Rows are
+    in provider order, then task id order (``t2`` before ``t10``).
     """
     name = run.scorer_name(scorer)
     frame = run.cells
@@ -148,7 +150,16 @@ def disagreements_view(
                     scores.add(round(score, 9))
             if len(answers) > 1 or len(scores) > 1:
                 rows.append(row)
+    rows.sort(key=lambda r: (providers.index(r["provider"]), natural_key(str(r["task_id"]))))
     return pd.DataFrame(rows, columns=columns)
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that orders ``"t2"`` before ``"t10"`` (digit runs compare as numbers)."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in _DIGITS.split(text))
 
 
 _KINDS: dict[str, Callable[[], AnswerExtractor]] = {

@@ -276,3 +276,12 @@ def test_an_empty_run_reports_without_crashing(tmp_path: Path) -> None:
     assert run.summary().empty
     assert run.compare_all().empty
     assert run.report(path / "report.html").exists()
+
+
+def test_disagreements_are_in_natural_task_order(tmp_path: Path) -> None:
+    records = []
+    for task in ("t10", "t9", "t2"):
+        records.append(cell(task, "a", "local", True))
+        records.append(cell(task, "b", "local", False))
+    run = Run.load(write_run(tmp_path / "r", records))
+    assert list(run.disagreements()["task_id"]) == ["t2", "t9", "t10"]
