@@ -52,40 +52,42 @@ def accuracy_figure(summary: pd.DataFrame, scorer: str = "score") -> Figure:
     return figure
 
 
-def cost_figure(pareto: pd.DataFrame) -> Figure:
-    """Cost per task vs accuracy; Pareto-front points are filled and joined by a line.
+def cost_figure(
+    pareto: pd.DataFrame,
+    cost_col: str = "cost_per_task_usd",
+    cost_label: str = "cost per task (USD)",
+) -> Figure:
+    """Cost vs accuracy; Pareto-front points are filled and joined by a line.
 
     Rows with unknown cost cannot be placed; the title says how many were left out.
+    Points at the same place share one label.
+
+    Args:
+        pareto: One row per arm x provider with ``accuracy``, ``cost_col`` and
+            ``on_pareto_front``.
+        cost_col: The cost axis, e.g. dollars or tokens per task.
+        cost_label: The axis label.
     """
     figure = Figure(figsize=(7, 4.2))
     axes = figure.subplots()
-    known = pareto[pareto["cost_per_task_usd"].notna() & pareto["accuracy"].notna()]
-    front = known[known["on_pareto_front"]].sort_values("cost_per_task_usd")
+    known = pareto[pareto[cost_col].notna() & pareto["accuracy"].notna()]
+    front = known[known["on_pareto_front"]].sort_values(cost_col)
     rest = known[~known["on_pareto_front"]]
-    axes.scatter(
-        rest["cost_per_task_usd"], rest["accuracy"], facecolors="none", edgecolors="#777777"
-    )
-    axes.plot(
-        front["cost_per_task_usd"],
-        front["accuracy"],
-        "o-",
-        color="#c0392b",
-        label="Pareto front",
-    )
+    axes.scatter(rest[cost_col], rest["accuracy"], facecolors="none", edgecolors="#777777")
+    axes.plot(front[cost_col], front["accuracy"], "o-", color="#c0392b", label="Pareto front")
+    labels: dict[tuple[float, float], list[str]] = {}
     for _, row in known.iterrows():
+        labels.setdefault((row[cost_col], row["accuracy"]), []).append(_label(row))
+    for (x, y), names in labels.items():
         axes.annotate(
-            _label(row),
-            (row["cost_per_task_usd"], row["accuracy"]),
-            textcoords="offset points",
-            xytext=(5, 4),
-            fontsize=8,
+            "\n".join(names), (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8
         )
     missing = len(pareto) - len(known)
-    title = "Cost vs accuracy"
+    title = f"{cost_label.split(' (')[0].capitalize()} vs accuracy"
     if missing:
         title += f" ({missing} arm(s) with unknown cost not shown)"
     axes.set_title(title, fontsize=10)
-    axes.set_xlabel("cost per task (USD)")
+    axes.set_xlabel(cost_label)
     axes.set_ylabel("accuracy")
     axes.grid(alpha=0.3)
     if not front.empty:

@@ -26,10 +26,11 @@ __all__ = ["write_report"]
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222;
        padding: 0 1em; }
-table { border-collapse: collapse; margin: 0.6em 0 1.4em; font-size: 0.88em; }
+.scroll { overflow-x: auto; margin: 0.6em 0 1.4em; }
+table { border-collapse: collapse; font-size: 0.86em; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.55em; text-align: left; vertical-align: top; }
-th { background: #f0f3f7; }
-td { max-width: 28em; overflow-wrap: anywhere; }
+th { background: #f0f3f7; white-space: nowrap; }
+td { max-width: 32em; overflow-wrap: break-word; }
 img { max-width: 100%; }
 .meta { color: #555; }
 """
@@ -98,7 +99,7 @@ def _html(
         for caption, table in section.tables:
             if caption:
                 parts.append(f"<h3>{html.escape(caption)}</h3>")
-            parts.append(html_table(table))
+            parts.append(f'<div class="scroll">{html_table(table)}</div>')
         for name, _, caption in section.figures:
             data = base64.b64encode(images[name]).decode("ascii")
             parts.append(

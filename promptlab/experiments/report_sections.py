@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from matplotlib.figure import Figure
 
+from promptlab.experiments.pareto import pareto_front
 from promptlab.experiments.plots import (
     accuracy_figure,
     cost_figure,
@@ -67,7 +68,8 @@ def report_sections(run: Run, scorer: str | None) -> list[Section]:
             f"Summary ({name})",
             "Accuracy is the mean score over tasks with a 95% interval (Wilson for right/wrong "
             "scores, Student-t otherwise). Errored cells are counted as errors, not as wrong "
-            "answers. Cost is 'unknown' when any price was unknown.",
+            "answers; unscored cells are those the scorer could not score. Cost is 'unknown' "
+            "when any price was unknown. Latency percentiles leave out cache hits.",
             tables=[("", _format_summary(summary))],
             figures=[("accuracy", accuracy_figure(summary, name), "Accuracy with 95% CI")],
         )
@@ -82,7 +84,7 @@ def report_sections(run: Run, scorer: str | None) -> list[Section]:
             "Arms on the Pareto front are the only ones worth choosing whatever price you put "
             "on quality. Unknown cost is never on the front.",
             tables=[("", _format_choice(choice))],
-            figures=[("cost", cost_figure(run.pareto(name)), "Cost per task vs accuracy")],
+            figures=[_cost_plot(run, name)],
         )
     )
     sc_section = _self_consistency(run)
@@ -95,8 +97,20 @@ def report_sections(run: Run, scorer: str | None) -> list[Section]:
     return sections
 
 
+def _cost_plot(run: Run, scorer: str) -> tuple[str, Figure, str]:
+    table = run.pareto(scorer)
+    costs = table["cost_per_task_usd"].dropna()
+    if len(costs) and (costs == 0).all():
+        # Every priced arm is free (local models): tokens per task are the real cost.
+        table["tokens_per_task"] = run.summary(scorer)["mean_tokens"].to_numpy()
+        table["on_pareto_front"] = pareto_front(table, "accuracy", "tokens_per_task")
+        figure = cost_figure(table, "tokens_per_task", "tokens per task (every arm is free)")
+        return ("cost", figure, "Tokens per task vs accuracy (all arms cost $0)")
+    return ("cost", cost_figure(table), "Cost per task vs accuracy")
+
+
 def _format_summary(summary: pd.DataFrame) -> pd.DataFrame:
-    shown = with_ci_column(summary.drop(columns=["scorer"]), "95% CI")
+    shown = with_ci_column(summary.drop(columns=["scorer", "ci_method", "cells"]), "95% CI")
     return format_columns(
         shown,
         {
