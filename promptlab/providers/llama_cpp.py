@@ -50,6 +50,8 @@ class LlamaCppProvider(Provider):
     """
 
     name = "local"
+    #: One llama.cpp context serves one call at a time; runners should not queue more.
+    max_concurrency = 1
     capabilities = Capabilities(
         native_n=True, logprobs=True, max_top_logprobs=20, penalties=True, seed=True
     )
