@@ -48,25 +48,73 @@ if TYPE_CHECKING:  # static analysers see the real names
         YesNoAnswer,
     )
     from promptlab.completion import Choice, Completion, CompletionRequest, TokenLogprob, Usage
-    from promptlab.errors import *
+    from promptlab.errors import (
+        AuthenticationError,
+        BadRequestError,
+        ConfigurationError,
+        ContextWindowExceededError,
+        DataError,
+        ExtractionError,
+        MissingDependencyError,
+        MissingVariableError,
+        ModelNotFoundError,
+        ParameterError,
+        PromptlabError,
+        ProviderConnectionError,
+        ProviderError,
+        ProviderTimeoutError,
+        RateLimitError,
+        ResponseFormatError,
+        ServerError,
+        TemplateError,
+        TemplateNotFoundError,
+        TemplateSecurityError,
+        UnsupportedParameterError,
+    )
+    from promptlab.experiments.cache import ResponseCache
+    from promptlab.experiments.definition import ArmSpec, Experiment
+    from promptlab.experiments.records import CellRecord
+    from promptlab.experiments.run import Run
+    from promptlab.experiments.scorers import (
+        CallableScorer,
+        ChoiceMatch,
+        Contains,
+        ExactMatch,
+        JsonValid,
+        JudgeScorer,
+        NormalizedMatch,
+        NumericMatch,
+        Perplexity,
+        RegexMatch,
+        scorer_from_spec,
+    )
+    from promptlab.experiments.scoring import Score, Scorer
+    from promptlab.experiments.tasks import Task, TaskSet
+    from promptlab.majority_at_k import majority_at_k, majority_at_k_curve, mean_majority_at_k_curve
     from promptlab.messages import Message
     from promptlab.params import GenerationParams
+    from promptlab.pricing import ModelPrice, cost_usd, price_for, register_price
+    from promptlab.providers.anthropic import AnthropicProvider
     from promptlab.providers.base import Capabilities, Provider, UnsupportedParameterWarning
     from promptlab.providers.bundled_model import bundled_model_path
+    from promptlab.providers.langchain import LangChainProvider
     from promptlab.providers.llama_cpp import LlamaCppProvider
+    from promptlab.providers.openai import OpenAIProvider
     from promptlab.providers.registry import provider
-    from promptlab.strategies import (
-        ChainOfThought,
-        ExampleSelector,
-        FewShot,
-        FixedSelector,
-        RandomSelector,
-        Sample,
-        SelfConsistency,
-        Strategy,
-        StrategyResult,
-        ZeroShot,
+    from promptlab.strategies.base import Sample, Strategy, StrategyResult
+    from promptlab.strategies.chain_of_thought import ChainOfThought
+    from promptlab.strategies.examples import ExampleSelector, FixedSelector, RandomSelector
+    from promptlab.strategies.few_shot import FewShot
+    from promptlab.strategies.self_consistency import SelfConsistency
+    from promptlab.strategies.stopping import (
+        BetaStop,
+        FixedN,
+        StopDecision,
+        StoppingRule,
+        WindowStop,
     )
+    from promptlab.strategies.zero_shot import ZeroShot
     from promptlab.sync import run_sync
-    from promptlab.templating import PromptTemplate, TemplateLibrary
+    from promptlab.templating.environment import TemplateLibrary
+    from promptlab.templating.template import PromptTemplate
     from promptlab.voting import MajorityVote, VoteResult
