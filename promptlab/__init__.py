@@ -54,7 +54,6 @@ if TYPE_CHECKING:  # static analysers see the real names
         ConfigurationError,
         ContextWindowExceededError,
         DataError,
-        ExtractionError,
         MissingDependencyError,
         MissingVariableError,
         ModelNotFoundError,

@@ -101,5 +101,4 @@ EXPORTS: dict[str, str] = {
     "ProviderConnectionError": "promptlab.errors",
     "ResponseFormatError": "promptlab.errors",
     "DataError": "promptlab.errors",
-    "ExtractionError": "promptlab.errors",
 }

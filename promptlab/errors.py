@@ -21,8 +21,7 @@ The tree::
     │   ├── ProviderTimeoutError    (retried)
     │   ├── ProviderConnectionError (retried)
     │   └── ResponseFormatError     the backend answered with something unreadable
-    ├── DataError                   a task file or data set is malformed (file, line, field)
-    └── ExtractionError             an answer could not be extracted where one was required
+    └── DataError                   a task file or data set is malformed (file, line, field)
 
 Provider modules translate their SDK's exceptions into the most specific class above,
 chained with ``raise ... from exc``.
@@ -213,6 +212,3 @@ class DataError(PromptlabError):
             where += f", field {field!r}"
         super().__init__(f"{where}: {message}")
 
-
-class ExtractionError(PromptlabError):
-    """An answer could not be extracted where one was required."""
