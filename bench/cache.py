@@ -1,0 +1,194 @@
+"""Re-running a finished 10,000-cell experiment: provider calls and wall time.
+
+The experiment (`bench.experiment_fixtures`): 5,000 generated questions x 2 arms
+(``ZeroShot``, ``ChainOfThought``) on a ``FakeProvider``, numeric scoring, the default
+concurrency, progress bar on (drawn only on a terminal). Rows, in one process:
+
+* the first run, which calls the provider for every cell and fills a fresh response cache;
+* a re-run into a new run directory: every cell runs again, every request is a cache hit
+  (the target row);
+* a re-run of the finished run directory itself: resume finds every cell done;
+* the per-cell cost of a cache lookup alone (key + SQLite read), timed on its own.
+
+Re-runs are repeated and their median is shown.
+
+Target (issue 5): a re-run makes 0 provider calls and takes <= 3 s.
+
+Run: ``.venv/bin/python -m bench.cache`` from the repository root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.experiment_fixtures import experiment, run
+
+CELLS = 10_000
+TARGET_S = 3.0
+
+
+@dataclass
+class Row:
+    """One way of running the experiment, measured."""
+
+    name: str
+    seconds: list[float]
+    calls: int
+    cells: int
+    cached_cells: int
+    target: bool = True
+
+
+def lookup_cost_s(cache_path: Path, repeats: int = 2000) -> tuple[float, float]:
+    """Median seconds of ResponseCache.key and of ResponseCache.get, for a stored request."""
+    import json
+    import sqlite3
+
+    from promptlab.completion import CompletionRequest
+    from promptlab.experiments.cache import ResponseCache
+    from promptlab.messages import Message
+    from promptlab.params import GenerationParams
+
+    with sqlite3.connect(cache_path) as db:
+        stored_key, provider, model, stored = db.execute(
+            "SELECT key, provider, model, request FROM responses LIMIT 1"
+        ).fetchone()
+    data = json.loads(stored)
+    request = CompletionRequest(
+        tuple(Message(m["role"], m["content"]) for m in data["messages"]),
+        GenerationParams(**data["params"]),
+    )
+    if ResponseCache.key(provider, model, request, 0, 0) != stored_key:
+        raise RuntimeError("the rebuilt request does not hash to its stored key")
+    cache = ResponseCache(cache_path)
+    key_times, get_times = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        key = ResponseCache.key(provider, model, request, 0, 0)
+        middle = time.perf_counter()
+        if cache.get(key) is None:
+            raise RuntimeError("the lookup probe is not in the cache")
+        key_times.append(middle - start)
+        get_times.append(time.perf_counter() - middle)
+    cache.close()
+    return statistics.median(key_times), statistics.median(get_times)
+
+
+def measure(cells: int = CELLS, repeats: int = 3) -> tuple[list[Row], tuple[float, float]]:
+    """Run the experiment once, then re-run it ``repeats`` times both ways."""
+    workdir = Path(tempfile.mkdtemp(prefix="promptlab-bench-cache-"))
+    try:
+        cache = workdir / "responses.sqlite"
+        definition, fake = experiment(cells)
+        start = time.perf_counter()
+        first = run(definition, workdir / "run0", cache)
+        rows = [
+            Row(
+                "first run (calls the fake, fills the cache)",
+                [time.perf_counter() - start],
+                fake.calls,
+                len(first.records),
+                sum(r.cached for r in first.records),
+                False,
+            ),
+        ]
+        rerun = Row("re-run into a new run directory (all from the cache)", [], 0, 0, 0)
+        resume = Row("re-run of the finished run directory (resume)", [], 0, 0, 0)
+        for index in range(repeats):
+            # A fresh definition and fake each time, so its call count starts at 0.
+            definition, fake = experiment(cells)
+            start = time.perf_counter()
+            result = run(definition, workdir / f"rerun{index}", cache)
+            rerun.seconds.append(time.perf_counter() - start)
+            rerun.calls += fake.calls
+            rerun.cells = len(result.records)
+            rerun.cached_cells = sum(r.cached for r in result.records)
+
+            definition, fake = experiment(cells)
+            start = time.perf_counter()
+            result = run(definition, workdir / "run0", cache)
+            resume.seconds.append(time.perf_counter() - start)
+            resume.calls += fake.calls
+            resume.cells = len(result.records)
+            resume.cached_cells = sum(r.cached for r in result.records)
+        rows += [rerun, resume]
+        return rows, lookup_cost_s(cache)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def print_table(rows: Sequence[Row], lookup: tuple[float, float], repeats: int) -> bool:
+    """Print the table; True when both re-runs meet the target."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from bench.timing import verdict
+
+    table = Table(
+        title=f"Re-running a finished {rows[0].cells:,}-cell experiment (FakeProvider; "
+        f"re-runs: median of {repeats})",
+        caption="Target: a re-run makes 0 provider calls and takes <= 3 s.",
+    )
+    for header in (
+        "Run",
+        "wall s",
+        "per cell ms",
+        "provider calls",
+        "cells",
+        "from cache",
+        "Target",
+        "Result",
+    ):
+        table.add_column(header, justify="left" if header in ("Run", "Target") else "right")
+    passed = True
+    for row in rows:
+        seconds = statistics.median(row.seconds)
+        target, result = "", ""
+        if row.target:
+            ok = row.calls == 0 and seconds <= TARGET_S
+            passed = passed and ok
+            target, result = f"0 calls, <= {TARGET_S:g} s", verdict(ok)
+        table.add_row(
+            row.name,
+            f"{seconds:.2f}",
+            f"{seconds / max(row.cells, 1) * 1e3:.3f}",
+            str(row.calls),
+            f"{row.cells:,}",
+            f"{row.cached_cells:,}",
+            target,
+            result,
+        )
+    key_s, get_s = lookup
+    table.add_row(
+        "cache lookup alone: key (SHA-256 of canonical JSON) + SQLite get",
+        "",
+        f"{(key_s + get_s) * 1e3:.3f}",
+        "",
+        "",
+        "",
+        f"key {key_s * 1e6:.0f} µs, get {get_s * 1e6:.0f} µs",
+        "",
+    )
+    Console(width=170).print(table)
+    return passed
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Measure and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cells", type=int, default=CELLS)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    rows, lookup = measure(args.cells, args.repeats)
+    print_table(rows, lookup, args.repeats)
+
+
+if __name__ == "__main__":
+    main()

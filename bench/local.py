@@ -1,0 +1,250 @@
+"""The bundled local model: LlamaCppProvider vs raw llama-cpp-python, and KV-cache reuse.
+
+Rows, all in this process on the bundled SmolLM2 GGUF:
+
+* raw llama-cpp-python: ``Llama(...).create_chat_completion(messages, ...)``;
+* ``LlamaCppProvider.complete_sync`` on the same messages and settings (same
+  ``max_tokens``, temperature, seed); both on llama.cpp's default thread count. Tokens/s
+  is generated tokens over wall time, summed over the prompts of a round; the median over
+  interleaved rounds (the two alternate which goes first) is shown;
+* ``SelfConsistency(ChainOfThought, n=8)`` as one request, vs the same eight samples
+  (seeds seed..seed+7) as eight single-sample runs. One request evaluates the prompt once
+  and keeps it in llama.cpp's KV cache for the other seven samples; the table shows the
+  wall times and the prompt tokens served from the cache.
+
+Targets (issue 5): provider tokens/s >= 0.95 x raw llama-cpp-python; with n = 8 the
+prompt's KV cache is reused (>= 90% of the seven repeat prompts served from the cache).
+
+Run: ``.venv/bin/python -m bench.local`` from the repository root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+QUESTIONS = [
+    "Tom has 3 apples. He buys 2 more. How many apples does Tom have now?",
+    "A box holds 7 pens. Sara takes out 4 pens. How many pens are left in the box?",
+    "A train travels 60 km in one hour. How far does it travel in 3 hours?",
+    "Ann reads 12 pages a day. How many pages does she read in 5 days?",
+]
+TOKENS_TARGET = 0.95
+KV_TARGET = 0.9
+SC_N = 8
+
+
+@dataclass
+class Throughput:
+    """Generated tokens and seconds per round for one setup."""
+
+    name: str
+    tokens: list[int] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def tokens_per_s(self) -> float:
+        """Median over rounds of tokens / seconds."""
+        return statistics.median(t / s for t, s in zip(self.tokens, self.seconds, strict=True))
+
+
+@dataclass
+class KvResult:
+    """SelfConsistency(n=8) as one request vs eight single-sample runs."""
+
+    one_request_s: list[float] = field(default_factory=list)
+    singles_s: list[float] = field(default_factory=list)
+    prompt_tokens: int = 0  # per sample
+    cached_one_request: int = 0
+    cached_singles: int = 0
+    same_texts: bool = True
+
+
+def messages_for(question: str) -> list[dict[str, str]]:
+    """The chain-of-thought prompt promptlab sends, as chat dicts for both clients."""
+    from promptlab import ChainOfThought
+
+    return [m.to_dict() for m in ChainOfThought().render({"question": question})]
+
+
+def measure_throughput(rounds: int, max_tokens: int) -> tuple[Throughput, Throughput]:
+    """Raw llama-cpp-python vs LlamaCppProvider on the same prompts and settings."""
+    from llama_cpp import Llama
+
+    from promptlab import LlamaCppProvider
+    from promptlab.completion import CompletionRequest
+    from promptlab.messages import Message
+    from promptlab.params import GenerationParams
+    from promptlab.providers.bundled_model import bundled_model_path
+
+    raw_model = Llama(model_path=str(bundled_model_path()), n_ctx=2048, verbose=False)
+    provider = LlamaCppProvider()
+    prompts = [messages_for(q) for q in QUESTIONS]
+    params = GenerationParams(max_tokens=max_tokens, temperature=0.7, seed=7)
+    requests = [
+        CompletionRequest(tuple(Message(m["role"], m["content"]) for m in p), params)  # type: ignore[arg-type]
+        for p in prompts
+    ]
+
+    def raw_round() -> tuple[int, float]:
+        tokens, start = 0, time.perf_counter()
+        for prompt in prompts:
+            reply: Any = raw_model.create_chat_completion(
+                messages=prompt, max_tokens=max_tokens, temperature=0.7, seed=7
+            )
+            tokens += reply["usage"]["completion_tokens"]
+        return tokens, time.perf_counter() - start
+
+    def provider_round() -> tuple[int, float]:
+        tokens, start = 0, time.perf_counter()
+        for request in requests:
+            tokens += provider.complete_sync(request).usage.output_tokens
+        return tokens, time.perf_counter() - start
+
+    raw_round(), provider_round()  # warm-up: model load, first-call allocations
+    raw = Throughput("raw llama-cpp-python create_chat_completion")
+    mine = Throughput("promptlab LlamaCppProvider.complete_sync")
+    for index in range(rounds):
+        order = [(raw, raw_round), (mine, provider_round)]
+        for row, run_round in order if index % 2 == 0 else reversed(order):
+            tokens, seconds = run_round()
+            row.tokens.append(tokens)
+            row.seconds.append(seconds)
+    raw_model.close()
+    return raw, mine
+
+
+def measure_kv_reuse(rounds: int, max_tokens: int) -> KvResult:
+    """SelfConsistency(n=8) in one request vs eight single-sample runs with the same seeds."""
+    from promptlab import ChainOfThought, LlamaCppProvider, SelfConsistency
+
+    provider = LlamaCppProvider()
+    cot = ChainOfThought(extractor="numeric")
+    sc = SelfConsistency(cot, n=SC_N, temperature=0.7)
+    inputs = {"question": QUESTIONS[0]}
+    result = KvResult()
+    cot.run(inputs, provider, max_tokens=8)  # warm-up: model load
+    for index in range(rounds):
+        seed = 100 + index
+
+        def one_request(seed: int = seed) -> tuple[float, Any]:
+            start = time.perf_counter()
+            outcome = sc.run(inputs, provider, max_tokens=max_tokens, seed=seed)
+            return time.perf_counter() - start, outcome
+
+        def singles(seed: int = seed) -> tuple[float, list[Any]]:
+            start = time.perf_counter()
+            outcomes = [
+                cot.run(inputs, provider, max_tokens=max_tokens, temperature=0.7, seed=seed + i)
+                for i in range(SC_N)
+            ]
+            return time.perf_counter() - start, outcomes
+
+        if index % 2 == 0:
+            one_s, together = one_request()
+            singles_s, apart = singles()
+        else:
+            singles_s, apart = singles()
+            one_s, together = one_request()
+        result.one_request_s.append(one_s)
+        result.singles_s.append(singles_s)
+        result.prompt_tokens = together.usage.input_tokens // SC_N
+        result.cached_one_request = together.usage.cached_input_tokens
+        result.cached_singles = sum(r.usage.cached_input_tokens for r in apart)
+        result.same_texts = result.same_texts and together.texts == [r.text for r in apart]
+    return result
+
+
+def print_table(
+    raw: Throughput | None, mine: Throughput | None, kv: KvResult | None, notes: list[str]
+) -> bool:
+    """Print the one table; True when both targets pass."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from bench.timing import verdict
+
+    table = Table(title="Bundled local model (SmolLM2 via llama.cpp)", caption="\n".join(notes))
+    for header in ("Setup", "value", "ratio", "Target", "Result"):
+        table.add_column(header, justify="left" if header in ("Setup", "Target") else "right")
+    passed = True
+    if raw is not None and mine is not None:
+        table.add_row(raw.name, f"{raw.tokens_per_s:.1f} tok/s", "1.00", "", "")
+        ratio = mine.tokens_per_s / raw.tokens_per_s
+        ok = ratio >= TOKENS_TARGET
+        passed = passed and ok
+        table.add_row(
+            mine.name,
+            f"{mine.tokens_per_s:.1f} tok/s",
+            f"{ratio:.3f}",
+            f">= {TOKENS_TARGET} x raw",
+            verdict(ok),
+        )
+    else:
+        passed = False
+    if kv is not None:
+        one = statistics.median(kv.one_request_s)
+        apart = statistics.median(kv.singles_s)
+        repeat_prompts = (SC_N - 1) * kv.prompt_tokens
+        share = kv.cached_one_request / repeat_prompts if repeat_prompts else 0.0
+        ok = share >= KV_TARGET
+        passed = passed and ok
+        table.add_row(
+            f"{SC_N} single-sample runs (seeds s..s+{SC_N - 1})", f"{apart:.2f} s", "1.00", "", ""
+        )
+        table.add_row(
+            f"SelfConsistency(CoT, n={SC_N}): one request",
+            f"{one:.2f} s",
+            f"{one / apart:.3f}",
+            "",
+            "",
+        )
+        table.add_row(
+            f"  prompt tokens from the KV cache (one request; {SC_N} singles: {kv.cached_singles})",
+            f"{kv.cached_one_request} of {repeat_prompts}",
+            f"{share:.3f}",
+            f">= {KV_TARGET} of the {SC_N - 1} repeat prompts",
+            verdict(ok),
+        )
+        notes.append(
+            f"n={SC_N}: prompt {kv.prompt_tokens} tokens per sample; the {SC_N} samples were "
+            f"{'identical' if kv.same_texts else 'NOT identical'} to the {SC_N} single runs "
+            "with the same seeds."
+        )
+        table.caption = "\n".join(notes)
+    else:
+        passed = False
+    Console(width=150).print(table)
+    return passed
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Measure and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--max-tokens", type=int, default=64)
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    notes = [
+        f"{len(QUESTIONS)} chain-of-thought prompts, max_tokens {args.max_tokens}, temperature "
+        f"0.7, seed 7; median of {args.rounds} interleaved rounds."
+    ]
+    raw = mine = kv = None
+    try:
+        raw, mine = measure_throughput(args.rounds, args.max_tokens)
+    except Exception as exc:  # no llama-cpp-python or no model: report it
+        notes.append(f"throughput: unavailable: {type(exc).__name__}: {exc}"[:200])
+    try:
+        kv = measure_kv_reuse(max(1, args.rounds // 2), args.max_tokens)
+    except Exception as exc:
+        notes.append(f"KV reuse: unavailable: {type(exc).__name__}: {exc}"[:200])
+    print_table(raw, mine, kv, notes)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""Tiny runs of the benchmark scripts, so they keep working. No timing is asserted."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+
+import pytest
+
+from bench import cache, concurrency, imports, memory, overhead, run_all, self_consistency
+from bench.budget_stops import PredictiveStop, UnbeatableStop, beta_binomial_tail
+from bench.loopback_server import running_server
+
+
+def test_overhead_measures_every_setup_and_prints_a_verdict(capsys):
+    rows = overhead.measure(rounds=1, target_s=0.001)
+    measured = {row.name for row in rows if row.seconds is not None}
+    assert {"floor", "promptlab ZeroShot", "promptlab ChainOfThought"} <= measured
+    overhead.print_table(rows, rounds=1)
+    out = capsys.readouterr().out
+    assert "promptlab ZeroShot" in out and ("PASS" in out or "MISS" in out)
+
+
+def test_import_timing_runs_in_a_fresh_process_and_reports_errors():
+    timed = imports.time_import("import json")
+    assert timed["seconds"] >= 0 and timed["heavy"] == []
+    assert "ModuleNotFoundError" in imports.time_import("import no_such_module_here")["error"]
+
+
+def test_bare_import_promptlab_loads_no_heavy_library():
+    assert imports.time_import("import promptlab")["heavy"] == []
+
+
+def test_simulation_rows_compare_every_rule_with_fixed_n():
+    rows = self_consistency.simulation_rows(n_tasks=60, n_boot=50)
+    assert rows[0]["rule"] == "fixed n=16" and rows[0]["mean_samples"] == 16
+    assert all(1 <= row["mean_samples"] <= 16 for row in rows)
+    unbeatable = [row for row in rows if row["rule"].startswith("unbeatable")]
+    assert unbeatable and all(row["acc_diff_pts"] == 0 for row in unbeatable)
+
+
+def test_local_rows_replay_rules_on_given_pools_and_add_maj_at_k():
+    pools = [["5"] * 16, ["3", "5", None, "5"] * 4, ["1", "2", "3", "4"] * 4]
+    rows = self_consistency.local_rows(pools, ["5", "5", "9"], n_boot=20)
+    fixed = rows[0]
+    assert fixed["accuracy"] == pytest.approx(2 / 3)
+    majk = {row["k"]: row["majk"] for row in rows if "majk" in row}
+    assert majk[16] == pytest.approx(2 / 3) and set(majk) == {1, 4, 8, 16}
+    beta = next(r for r in rows if r["rule"] == "beta>=0.95" and r["batch_size"] == 1)
+    assert beta["mean_samples"] < 16  # the unanimous pool stops early
+
+
+def test_answers_are_encoded_with_the_correct_one_as_zero():
+    encoded = self_consistency.encode([["7", "3", None, "7"] + [None] * 12], ["3"])
+    assert encoded[0, :4].tolist() == [1, 0, -1, 1]
+
+
+def test_unbeatable_stop_never_changes_the_full_budget_vote():
+    rng = random.Random(0)
+    rule = UnbeatableStop(16)
+    for _ in range(300):
+        votes = [rng.choice("AABBC") for _ in range(16)]
+        used = next(n for n in range(1, 17) if n == 16 or rule.decide(votes[:n]).stop)
+        early, full = Counter(votes[:used]), Counter(votes)
+        assert max(early, key=lambda a: (early[a], -votes.index(a))) == max(
+            full, key=lambda a: (full[a], -votes.index(a))
+        )
+
+
+def test_predictive_stop_probability_is_the_beta_binomial_tail():
+    stats = pytest.importorskip("scipy.stats")
+    assert beta_binomial_tail(5, 13, 4, 1) == pytest.approx(stats.betabinom.sf(4, 13, 4, 1))
+    # Three agreeing votes with 13 to go: the leader keeps a strict lead with X >= 6.
+    assert PredictiveStop(16).probability(["A"] * 3) == pytest.approx(
+        stats.betabinom.sf(5, 13, 4, 1)
+    )
+
+
+def test_cache_rerun_makes_no_provider_calls():
+    rows, (key_s, get_s) = cache.measure(cells=40, repeats=1)
+    first, rerun, resume = rows
+    assert first.calls == 40 and rerun.calls == 0 and resume.calls == 0
+    assert rerun.cached_cells == 40 and key_s > 0 and get_s > 0
+
+
+def test_memory_child_reports_a_peak():
+    peak_mb, _ = memory.peak_rss_mb(0)
+    assert peak_mb > 10
+
+
+def test_concurrency_clients_run_against_the_loopback_server(monkeypatch):
+    keep = ("bare aiohttp + semaphore (floor)", "promptlab Experiment (OpenAIProvider)")
+    monkeypatch.setattr(
+        concurrency, "CLIENTS", {k: v for k, v in concurrency.CLIENTS.items() if k in keep}
+    )
+    with running_server(latency=0.01, max_lifetime=120) as base_url:
+        rows = asyncio.run(concurrency.measure_async(base_url, rounds=1, calls=10))
+    assert [row.name for row in rows] == list(keep)
+    assert all(len(row.seconds) == 1 and not row.note for row in rows), rows
+
+
+def test_run_all_names_the_machine():
+    assert "CPUs" in run_all.machine()
