@@ -1,0 +1,1 @@
+"""Test infrastructure shared by several test modules: local servers and their fixtures."""
