@@ -12,6 +12,9 @@ T = TypeVar("T")
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# The session-wide llama-server fixture, registered once for every test folder.
+pytest_plugins = ["tests.support.llama_server"]
+
 
 def require(what: str, build: Callable[[], T]) -> T:
     """Build a needed resource; if that fails, fail in CI and skip elsewhere."""

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 # Imported by name so this module works before a conftest registers the plugin.
-from tests.support.llama_server import LlamaServer, llama_server  # noqa: F401
+from tests.support.llama_server import LlamaServer
 
 anthropic = pytest.importorskip("anthropic")
 openai = pytest.importorskip("openai")
@@ -26,13 +26,13 @@ TOO_LONG = [{"role": "user", "content": "word " * 3000}]  # > 2048 tokens, one s
 
 
 @pytest.fixture(scope="module")
-def chat(llama_server: LlamaServer) -> Iterator[Any]:  # noqa: F811  (the imported fixture)
+def chat(llama_server: LlamaServer) -> Iterator[Any]:
     with openai.OpenAI(base_url=llama_server.base_url, api_key="unused", max_retries=0) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
-def messages(llama_server: LlamaServer) -> Iterator[Any]:  # noqa: F811
+def messages(llama_server: LlamaServer) -> Iterator[Any]:
     with anthropic.Anthropic(
         base_url=llama_server.root_url, api_key="unused", max_retries=0
     ) as client:
