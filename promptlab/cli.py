@@ -247,8 +247,9 @@ def _print_table(title: str, frame: pd.DataFrame) -> None:
 
     table = Table(title=title, title_justify="left")
     for column in frame.columns:
-        short = str(column) in ("ci", "test", "model")  # keep these on one line
-        table.add_column(str(column).replace("_", " "), overflow="fold", no_wrap=short)
+        # Names and intervals stay on one line; numeric columns are narrow anyway.
+        keep = str(column) in ("arm", "arm_a", "arm_b", "provider", "model", "ci", "test")
+        table.add_column(str(column).replace("_", " "), overflow="fold", no_wrap=keep)
     for row in frame.itertuples(index=False):
         table.add_row(*(_cell(value) for value in row))
     Console(width=max(120, _terminal_width())).print(table)
