@@ -160,7 +160,7 @@ class CachedProvider(Provider):
     def __init__(
         self, provider: Provider, cache: ResponseCache, sample_index: int, *, refresh: bool = False
     ) -> None:
-        super().__init__(on_unsupported=provider.on_unsupported)
+        super().__init__(on_unsupported=getattr(provider, "on_unsupported", "error"))
         self.inner = provider
         self.cache = cache
         self.sample_index = sample_index
