@@ -27,6 +27,18 @@ def require(what: str, build: Callable[[], T]) -> T:
         pytest.skip(message)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_response_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep every test's response cache out of the user's ~/.cache."""
+    previous = os.environ.get("PROMPTLAB_CACHE_DIR")
+    os.environ["PROMPTLAB_CACHE_DIR"] = str(tmp_path_factory.mktemp("promptlab-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("PROMPTLAB_CACHE_DIR", None)
+    else:
+        os.environ["PROMPTLAB_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def local_provider() -> Iterator[object]:
     """The bundled SmolLM2 model through LlamaCppProvider, loaded once per session."""
