@@ -211,4 +211,3 @@ class DataError(PromptlabError):
         if field is not None:
             where += f", field {field!r}"
         super().__init__(f"{where}: {message}")
-
