@@ -2,12 +2,18 @@
 
 Clients, all in this process against one server process (`bench.loopback_server`):
 
+Every client sends the same user message: the prompt promptlab's ``ZeroShot`` renders
+for the question (pre-rendered, untimed, for the others; promptlab renders it itself).
+DSPy, which builds its own prompt from a signature, is the exception.
+
 * bare aiohttp with a semaphore (the floor);
 * raw ``openai.AsyncOpenAI`` with a semaphore;
 * promptlab: an ``Experiment`` of 1,000 cells (one arm, ``ZeroShot``, numeric scoring)
   through ``OpenAIProvider`` at ``concurrency=50``, with its response cache (a fresh one
   per round, so every call misses and is written), its ``cells.jsonl`` results file and
   its progress bar (drawn only on a terminal), ending with the ``Run`` loaded from disk;
+* promptlab without the runner: ``ZeroShot.arun`` through ``OpenAIProvider`` with a
+  semaphore (informational: it separates the runner's bookkeeping from the rest);
 * LangChain ``prompt | ChatOpenAI | StrOutputParser`` ``.abatch(max_concurrency=50)``;
 * DSPy ``Evaluate(num_threads=50)`` of ``Predict`` on ``dspy.LM`` (no cache).
 
@@ -70,13 +76,14 @@ class Row:
 
 Client = Callable[[list[str]], Awaitable[int]]  # runs the questions, returns successes
 Close = Callable[[], Awaitable[None]]
+PromptOf = Callable[[str], str]  # question -> the user message promptlab's ZeroShot sends
 
 
 async def _nothing() -> None:
     return None
 
 
-async def aiohttp_client(base_url: str) -> tuple[Client, Close]:
+async def aiohttp_client(base_url: str, prompt_of: PromptOf) -> tuple[Client, Close]:
     """Bare aiohttp: POST the JSON, read the reply."""
     import aiohttp
 
@@ -89,7 +96,8 @@ async def aiohttp_client(base_url: str) -> tuple[Client, Close]:
 
         async def one(question: str) -> bool:
             async with gate:
-                body = {"model": MODEL, "messages": [{"role": "user", "content": question}]}
+                message = {"role": "user", "content": prompt_of(question)}
+                body = {"model": MODEL, "messages": [message]}
                 async with session.post(url, json=body, headers=headers) as response:
                     data = await response.json()
                     return bool(data["choices"][0]["message"]["content"])
@@ -99,7 +107,7 @@ async def aiohttp_client(base_url: str) -> tuple[Client, Close]:
     return run, session.close
 
 
-async def openai_client(base_url: str) -> tuple[Client, Close]:
+async def openai_client(base_url: str, prompt_of: PromptOf) -> tuple[Client, Close]:
     """Raw AsyncOpenAI with a semaphore."""
     from openai import AsyncOpenAI
 
@@ -111,7 +119,7 @@ async def openai_client(base_url: str) -> tuple[Client, Close]:
         async def one(question: str) -> bool:
             async with gate:
                 reply = await client.chat.completions.create(
-                    model=MODEL, messages=[{"role": "user", "content": question}]
+                    model=MODEL, messages=[{"role": "user", "content": prompt_of(question)}]
                 )
                 return bool(reply.choices[0].message.content)
 
@@ -120,7 +128,7 @@ async def openai_client(base_url: str) -> tuple[Client, Close]:
     return run, client.close
 
 
-async def promptlab_client(base_url: str) -> tuple[Client, Close]:
+async def promptlab_client(base_url: str, prompt_of: PromptOf) -> tuple[Client, Close]:
     """An Experiment run: cache, results file, progress bar and Run loading included."""
     from promptlab import OpenAIProvider, ZeroShot
     from promptlab.experiments.definition import Experiment
@@ -153,25 +161,45 @@ async def promptlab_client(base_url: str) -> tuple[Client, Close]:
     return run, close
 
 
-async def langchain_client(base_url: str) -> tuple[Client, Close]:
+async def promptlab_strategy_client(base_url: str, prompt_of: PromptOf) -> tuple[Client, Close]:
+    """ZeroShot.arun through OpenAIProvider with a semaphore: promptlab without the runner."""
+    from promptlab import OpenAIProvider, ZeroShot
+
+    provider = OpenAIProvider(MODEL, base_url=base_url, api_key=API_KEY)
+    strategy = ZeroShot(extractor="numeric")
+
+    async def run(batch: list[str]) -> int:
+        gate = asyncio.Semaphore(CONCURRENCY)
+
+        async def one(question: str) -> bool:
+            async with gate:
+                result = await strategy.arun({"question": question}, provider)
+                return result.answer == "42"
+
+        return sum(await asyncio.gather(*(one(q) for q in batch)))
+
+    return run, provider.aclose
+
+
+async def langchain_client(base_url: str, prompt_of: PromptOf) -> tuple[Client, Close]:
     """LangChain's abatch with max_concurrency."""
     from langchain_core.output_parsers import StrOutputParser
     from langchain_core.prompts import ChatPromptTemplate
     from langchain_openai import ChatOpenAI
 
     llm = ChatOpenAI(model=MODEL, base_url=base_url, api_key=API_KEY, max_retries=0)  # type: ignore[arg-type]
-    chain = ChatPromptTemplate.from_messages([("user", "{question}")]) | llm | StrOutputParser()
+    chain = ChatPromptTemplate.from_messages([("user", "{prompt}")]) | llm | StrOutputParser()
 
     async def run(batch: list[str]) -> int:
         replies = await chain.abatch(
-            [{"question": q} for q in batch], config={"max_concurrency": CONCURRENCY}
+            [{"prompt": prompt_of(q)} for q in batch], config={"max_concurrency": CONCURRENCY}
         )
         return sum(1 for r in replies if r)
 
     return run, _nothing
 
 
-async def dspy_client(base_url: str) -> tuple[Client, Close]:
+async def dspy_client(base_url: str, prompt_of: PromptOf) -> tuple[Client, Close]:
     """DSPy's Evaluate with num_threads (it runs the program in a thread pool)."""
     import dspy
 
@@ -202,10 +230,11 @@ async def dspy_client(base_url: str) -> tuple[Client, Close]:
     return run, _nothing
 
 
-CLIENTS: dict[str, Callable[[str], Awaitable[tuple[Client, Close]]]] = {
+CLIENTS: dict[str, Callable[[str, PromptOf], Awaitable[tuple[Client, Close]]]] = {
     "bare aiohttp + semaphore (floor)": aiohttp_client,
     "raw AsyncOpenAI + semaphore": openai_client,
     "promptlab Experiment (OpenAIProvider)": promptlab_client,
+    "promptlab ZeroShot.arun + semaphore (no runner)": promptlab_strategy_client,
     "LangChain abatch": langchain_client,
     "DSPy Evaluate": dspy_client,
 }
@@ -213,13 +242,22 @@ CLIENTS: dict[str, Callable[[str], Awaitable[tuple[Client, Close]]]] = {
 
 async def measure_async(base_url: str, rounds: int, calls: int) -> list[Row]:
     """Build every client, warm it up, then time ``calls`` calls per round, interleaved."""
+    from promptlab import ZeroShot
+
+    # Every client sends the message promptlab's ZeroShot sends for the question (rendered
+    # here, untimed, for the others), so the server does the same work for each. DSPy
+    # builds its own prompt around the question.
+    template = ZeroShot()
+    prompts = {
+        q: template.render({"question": q})[-1].content for q in questions(max(calls, WARMUP_CALLS))
+    }
     rows: dict[str, Row] = {}
     clients: dict[str, Client] = {}
     closers: list[Close] = []
     for name, build in CLIENTS.items():
         row = rows[name] = Row(name)
         try:
-            client, close = await build(base_url)
+            client, close = await build(base_url, prompts.__getitem__)
             closers.append(close)
             ok = await client(questions(WARMUP_CALLS))
             if ok != WARMUP_CALLS:
