@@ -21,6 +21,12 @@ response, so it is counted once. SDK errors (which LangChain integrations re-rai
 classes inheriting from both the SDK error and LangChain's ``ModelError``) and plain
 LangChain ``ModelError`` classes become promptlab errors.
 
+Event loops: ``langchain-openai`` caches one async HTTP client per base URL for the whole
+process, and its connections belong to the event loop that opened them. Use a ChatOpenAI
+model from one event loop (promptlab's sync methods reuse one loop per thread), or give
+it its own ``http_async_client``; otherwise the call fails with a
+:class:`~promptlab.errors.ConfigurationError` that says so.
+
 Retries: promptlab's :class:`~promptlab.providers.retry.RetryPolicy` retries each call.
 The wrapped model's own client may retry too (``ChatOpenAI`` and ``ChatAnthropic``
 default to 2 SDK retries); build it with ``max_retries=0`` so attempts are not multiplied.
@@ -189,7 +195,7 @@ class LangChainProvider(RemoteProvider[Any]):
         kinds = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
         messages = [kinds[m.role](content=m.content) for m in request.messages]
         model, kwargs = self.call_arguments(request)
-        result = await self._send(request, lambda: model.agenerate([messages], **kwargs))
+        result = await self._send(request, lambda: _agenerate(model, messages, kwargs))
         generations = result.generations[0]
         choices = tuple(_choice(g, i) for i, g in enumerate(generations))
         usage_data = (
@@ -208,6 +214,24 @@ class LangChainProvider(RemoteProvider[Any]):
 
     def _describe(self) -> dict[str, Any]:
         return {"model": self.model, "chat_model": type(self.chat_model).__name__}
+
+
+async def _agenerate(model: Any, messages: list[Any], kwargs: dict[str, Any]) -> Any:
+    try:
+        return await model.agenerate([messages], **kwargs)
+    except RuntimeError as exc:
+        if "Event loop is closed" not in str(exc):
+            raise
+        # langchain-openai caches one async HTTP client per base URL for the whole
+        # process; its pooled connections die with the event loop that opened them.
+        raise ConfigurationError(
+            f"The LangChain model {type(model).__name__} holds an HTTP client opened on an "
+            "event loop that is now closed (langchain-openai shares one client per base URL "
+            "across the process). Use the provider from one event loop (promptlab's sync "
+            "methods reuse one loop per thread), or build the model with its own client, "
+            "e.g. ChatOpenAI(..., http_async_client=httpx.AsyncClient()) created on the "
+            "loop that uses it."
+        ) from exc
 
 
 def _choice(generation: Any, index: int) -> Choice:

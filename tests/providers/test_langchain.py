@@ -178,3 +178,19 @@ async def test_langchain_model_errors_are_translated_and_retried_when_retryable(
 def test_only_chat_models_can_be_wrapped() -> None:
     with pytest.raises(ConfigurationError, match=r"provider\(\"openai:gpt-4o-mini\"\)"):
         LangChainProvider("gpt-4o-mini")
+
+
+def test_chat_openai_reused_on_a_new_event_loop_gets_a_clear_error() -> None:
+    # langchain-openai keeps one HTTP client per base URL for the whole process; its
+    # pooled connection belongs to the first asyncio.run's loop, closed by the second.
+    import asyncio
+
+    with StubServer.in_thread() as srv:
+        lc = chat_openai(srv)
+        assert asyncio.run(lc.complete(ask())).text.startswith("Echo:")
+        with pytest.raises(ConfigurationError, match="one event loop"):
+            asyncio.run(lc.complete(ask()))
+        # promptlab's own sync bridge reuses one loop per thread, so this keeps working:
+        fresh = chat_openai(srv)
+        fresh.complete_sync(ask())
+        assert fresh.complete_sync(ask()).text.startswith("Echo:")
