@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from promptlab.errors import DataError
+from promptlab.jsonl import iter_jsonl
 
 _DEFAULT_EXPECTED = "answer"
 _FALLBACK_EXPECTED = "expected"
@@ -160,23 +161,8 @@ class TaskSet(Sequence[Task]):
     def from_jsonl(cls, path: str | Path, **fields: Any) -> TaskSet:
         """Tasks from a JSON-lines file, one object per line; blank lines are skipped."""
         path = Path(path)
-        text = _read(path)
-
-        def rows() -> Iterator[tuple[int, Any]]:
-            for number, line in enumerate(text.splitlines(), start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DataError(
-                        f"not valid JSON ({exc.msg} at column {exc.colno}).",
-                        source=str(path),
-                        line=number,
-                    ) from None
-                yield number, row
-
-        return cls._build(rows(), _Fields(**_fields(fields)), name=path.stem, source=str(path))
+        rows = iter_jsonl(_read(path), str(path))
+        return cls._build(rows, _Fields(**_fields(fields)), name=path.stem, source=str(path))
 
     @classmethod
     def from_csv(cls, path: str | Path, **fields: Any) -> TaskSet:

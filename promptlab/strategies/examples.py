@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from promptlab.errors import ConfigurationError, DataError
+from promptlab.jsonl import iter_jsonl
 
 Example = Mapping[str, Any]
 
@@ -77,15 +78,7 @@ def load_examples(source: str | Path | Sequence[Example]) -> list[dict[str, Any]
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".jsonl":
         rows = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(
-                    f"not valid JSON ({exc.msg}).", source=str(path), line=number
-                ) from None
+        for number, row in iter_jsonl(text, str(path)):
             if not isinstance(row, dict):
                 raise DataError("each line must be a JSON object.", source=str(path), line=number)
             rows.append(row)
