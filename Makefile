@@ -39,7 +39,7 @@ typecheck: install
 	$(BIN)/mypy promptlab
 
 test: lint typecheck
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -rs -p no:cacheprovider
 
 $(VENV)/.installed-bench: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS),bench]"
