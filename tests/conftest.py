@@ -52,3 +52,20 @@ def local_provider() -> Iterator[object]:
 
     provider = require("The bundled local model (LlamaCppProvider)", build)
     yield provider
+
+
+#: The only skips allowed in CI: tests that need a paid API key (opt-in).
+ALLOWED_CI_SKIP_PREFIXES = ("paid API",)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """In CI (CI=true) any skip other than an opt-in paid-API test is a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if not (IN_CI and report.skipped) or hasattr(report, "wasxfail"):
+        return
+    reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    if not reason.removeprefix("Skipped: ").startswith(ALLOWED_CI_SKIP_PREFIXES):
+        report.outcome = "failed"
+        report.longrepr = f"CI=true forbids skipping this test: {reason}"
