@@ -58,14 +58,24 @@ def local_provider() -> Iterator[object]:
 ALLOWED_CI_SKIP_PREFIXES = ("paid API",)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    """In CI (CI=true) any skip other than an opt-in paid-API test is a failure."""
-    outcome = yield
-    report = outcome.get_result()
+def _forbid_skip_in_ci(report: pytest.TestReport | pytest.CollectReport) -> None:
     if not (IN_CI and report.skipped) or hasattr(report, "wasxfail"):
         return
     reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
     if not reason.removeprefix("Skipped: ").startswith(ALLOWED_CI_SKIP_PREFIXES):
         report.outcome = "failed"
         report.longrepr = f"CI=true forbids skipping this test: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """In CI (CI=true) any skip other than an opt-in paid-API test is a failure."""
+    outcome = yield
+    _forbid_skip_in_ci(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
+    """The same for whole modules skipped at import (``pytest.importorskip``)."""
+    outcome = yield
+    _forbid_skip_in_ci(outcome.get_result())
