@@ -108,9 +108,11 @@ class OpenAIProvider(RemoteProvider[Any]):
         rate_limiter: A limiter shared with other providers.
         max_tokens_field: Force ``"max_tokens"`` or ``"max_completion_tokens"``.
         native_n: Whether the server returns ``n`` choices in one request (True for
-            OpenAI and vLLM). llama.cpp's server and Ollama return one choice whatever
-            ``n`` is: with native_n=True the missing choices are then sampled with
-            separate requests, a warning is logged and the provider stops sending ``n``.
+            OpenAI and vLLM). Use False for llama.cpp's server: it allows ``n`` only up
+            to its ``--parallel`` slot count and its usage counts one choice (older
+            versions return a single choice). A server that returns fewer choices than
+            asked gets the rest requested separately, with a warning, and the provider
+            stops sending ``n``.
         price: Price per million tokens. Default: the pricing table for the official
             API, 0 for a server on loopback, unknown (None) for other servers.
         capabilities: Override the supported-parameter flags entirely.

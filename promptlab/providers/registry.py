@@ -14,9 +14,11 @@ string                                 provider
                                        ``openai-compatible:qwen2.5@http://10.0.0.5:8000/v1``
 ``anthropic-compatible:MODEL@URL``     a server speaking the Anthropic Messages API
 ``vllm:MODEL[@URL]``                   vLLM; URL defaults to ``http://127.0.0.1:8000/v1``
-``ollama:MODEL[@URL]``                 Ollama; ``http://127.0.0.1:11434/v1``, no native n
-``llama-server[:MODEL][@URL]``         llama.cpp's server; ``http://127.0.0.1:8080/v1``,
-                                       no native n (it returns one choice for any n)
+``ollama:MODEL[@URL]``                 Ollama; ``http://127.0.0.1:11434/v1``; n is sent
+                                       as n separate requests
+``llama-server[:MODEL][@URL]``         llama.cpp's server; ``http://127.0.0.1:8080/v1``;
+                                       n as n separate requests (its own n is capped
+                                       by its slots and its usage counts one choice)
 ``fake:TEXT``                          :class:`~promptlab.testing.FakeProvider`
 ====================================== ==============================================
 
