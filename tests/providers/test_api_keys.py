@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from promptlab.errors import AuthenticationError, ConfigurationError, ProviderError
+from promptlab.experiments.cache import CachedProvider, ResponseCache
 from promptlab.providers.anthropic import AnthropicProvider
 from promptlab.providers.openai import OpenAIProvider
 from promptlab.providers.remote import MissingAPIKeyError
@@ -84,6 +85,7 @@ async def test_the_key_appears_in_no_repr_error_log_or_saved_file(caplog, tmp_pa
     artifacts: list[str] = []
     errors: list[ProviderError] = []
     fast = RetryPolicy(max_attempts=2, initial_wait=0.01, max_wait=0.01, jitter=0.0)
+    cache = ResponseCache(tmp_path / "cache")  # the experiment runner's response cache
     async with StubServer(fail_first_n=1, faults=("429",), retry_after=0.01) as srv:
         providers = [openai_on(srv, retry=fast), anthropic_on(srv, retry=fast)]
         for provider in providers:
@@ -95,7 +97,9 @@ async def test_the_key_appears_in_no_repr_error_log_or_saved_file(caplog, tmp_pa
                 with pytest.raises(ProviderError) as info:
                     await failing.complete(ask())
                 errors.append(info.value)
-            result = await SelfConsistency(ChainOfThought(), n=2).arun({"question": "q"}, provider)
+            cached = CachedProvider(provider, cache, sample_index=0)
+            result = await SelfConsistency(ChainOfThought(), n=2).arun({"question": "q"}, cached)
+            artifacts.append(repr(cached))
             saved = tmp_path / f"{provider.name}.json"
             saved.write_text(json.dumps(dataclasses.asdict(result), default=str))
     unreachable = OpenAIProvider("m", api_key=STUB_KEY, base_url="http://127.0.0.1:9/v1",
@@ -109,10 +113,12 @@ async def test_the_key_appears_in_no_repr_error_log_or_saved_file(caplog, tmp_pa
         (tmp_path / f"error-{len(artifacts)}.pickle").write_bytes(pickle.dumps(error))
     artifacts.append(caplog.text)
     artifacts += [record.getMessage() for record in caplog.records]
-    files = list(tmp_path.iterdir())
+    assert len(cache) == 2
+    cache.close()
+    files = [f for f in tmp_path.rglob("*") if f.is_file()]
     artifacts += [f.read_bytes().decode("latin-1") for f in files]
 
-    assert len(errors) == 11 and len(files) == 2 + 11
+    assert len(errors) == 11 and len(files) >= 2 + 11 + 1
     assert caplog.records, "the SDKs' debug logging was captured"
     leaks = [a[:200] for a in artifacts if STUB_KEY in a]
     assert not leaks
