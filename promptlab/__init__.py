@@ -54,6 +54,7 @@ if TYPE_CHECKING:  # static analysers see the real names
         ConfigurationError,
         ContextWindowExceededError,
         DataError,
+        MissingAPIKeyError,
         MissingDependencyError,
         MissingVariableError,
         ModelNotFoundError,
@@ -99,7 +100,9 @@ if TYPE_CHECKING:  # static analysers see the real names
     from promptlab.providers.langchain import LangChainProvider
     from promptlab.providers.llama_cpp import LlamaCppProvider
     from promptlab.providers.openai import OpenAIProvider
+    from promptlab.providers.rate_limit import RateLimiter
     from promptlab.providers.registry import provider
+    from promptlab.providers.retry import RetryPolicy
     from promptlab.strategies.base import Sample, Strategy, StrategyResult
     from promptlab.strategies.chain_of_thought import ChainOfThought
     from promptlab.strategies.examples import ExampleSelector, FixedSelector, RandomSelector

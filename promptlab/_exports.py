@@ -22,6 +22,8 @@ EXPORTS: dict[str, str] = {
     "OpenAIProvider": "promptlab.providers.openai",
     "AnthropicProvider": "promptlab.providers.anthropic",
     "LangChainProvider": "promptlab.providers.langchain",
+    "RetryPolicy": "promptlab.providers.retry",
+    "RateLimiter": "promptlab.providers.rate_limit",
     # pricing
     "ModelPrice": "promptlab.pricing",
     "register_price": "promptlab.pricing",
@@ -92,6 +94,7 @@ EXPORTS: dict[str, str] = {
     "TemplateSecurityError": "promptlab.errors",
     "ProviderError": "promptlab.errors",
     "AuthenticationError": "promptlab.errors",
+    "MissingAPIKeyError": "promptlab.errors",
     "BadRequestError": "promptlab.errors",
     "ContextWindowExceededError": "promptlab.errors",
     "ModelNotFoundError": "promptlab.errors",

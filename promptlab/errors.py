@@ -13,6 +13,8 @@ The tree::
     │   └── TemplateSecurityError   the sandbox refused an unsafe operation
     ├── ProviderError(provider, status, retry_after)   a backend call failed
     │   ├── AuthenticationError     bad or missing API key (not retried)
+    │   │   └── MissingAPIKeyError  no key given or in its environment variable (also a
+    │   │                           ConfigurationError; raised when the provider is built)
     │   ├── BadRequestError         the backend refused the request (not retried)
     │   │   └── ContextWindowExceededError
     │   ├── ModelNotFoundError      (not retried)
@@ -146,6 +148,10 @@ def _rebuild_provider_error(cls, full_message, provider, status, retry_after):  
 
 class AuthenticationError(ProviderError):
     """The API key is missing, wrong or lacks permission. Not retried."""
+
+
+class MissingAPIKeyError(AuthenticationError, ConfigurationError):
+    """No API key was given and its environment variable is not set. Raised at construction."""
 
 
 class BadRequestError(ProviderError):

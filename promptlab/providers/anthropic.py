@@ -107,7 +107,7 @@ class AnthropicProvider(RemoteProvider[Any]):
     Args:
         model: Model name, e.g. ``"claude-haiku-4-5"``.
         api_key: The API key; default ``$ANTHROPIC_API_KEY`` (missing: a
-            :class:`~promptlab.providers.remote.MissingAPIKeyError` at construction). For
+            :class:`~promptlab.errors.MissingAPIKeyError` at construction). For
             another ``base_url`` the variable is not read unless ``api_key_env`` names it.
         base_url: A compatible server's root URL (e.g. llama.cpp's ``llama-server``).
         api_key_env: Environment variable to read the key from.

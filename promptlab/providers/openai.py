@@ -92,7 +92,7 @@ class OpenAIProvider(RemoteProvider[Any]):
     Args:
         model: Model name, e.g. ``"gpt-4o-mini"``.
         api_key: The API key. Default: ``$OPENAI_API_KEY`` for the official API (a
-            missing key raises :class:`~promptlab.providers.remote.MissingAPIKeyError`
+            missing key raises :class:`~promptlab.errors.MissingAPIKeyError`
             at construction). For another ``base_url``, ``$OPENAI_API_KEY`` is *not*
             read, so your OpenAI key is never sent to a third-party server: pass
             ``api_key``, or ``api_key_env``; without either a placeholder key is sent,

@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 from pydantic import SecretStr
 
 from promptlab.completion import Choice, Completion, CompletionRequest, Usage
-from promptlab.errors import AuthenticationError, ConfigurationError, ResponseFormatError
+from promptlab.errors import ConfigurationError, MissingAPIKeyError, ResponseFormatError
 from promptlab.pricing import ModelPrice, cost_usd
 from promptlab.providers.base import Capabilities, OnUnsupported, Provider
 from promptlab.providers.error_mapping import translate_error
@@ -38,10 +38,6 @@ logger = logging.getLogger(__name__)
 
 #: Seconds one attempt may take when no ``timeout`` is given.
 DEFAULT_TIMEOUT = 120.0
-
-
-class MissingAPIKeyError(AuthenticationError, ConfigurationError):
-    """No API key was given and its environment variable is not set. Raised at construction."""
 
 
 def resolve_api_key(

@@ -12,11 +12,15 @@ from typing import Any
 
 import pytest
 
-from promptlab.errors import AuthenticationError, ConfigurationError, ProviderError
+from promptlab.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    MissingAPIKeyError,
+    ProviderError,
+)
 from promptlab.experiments.cache import CachedProvider, ResponseCache
 from promptlab.providers.anthropic import AnthropicProvider
 from promptlab.providers.openai import OpenAIProvider
-from promptlab.providers.remote import MissingAPIKeyError
 from promptlab.providers.retry import RetryPolicy
 from promptlab.strategies import ChainOfThought, SelfConsistency
 from promptlab.testing.stub_server import StubServer
