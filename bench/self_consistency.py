@@ -12,7 +12,7 @@ Two settings, one table:
    them; ``--verify`` re-runs a few tasks through the real strategy to confirm. To keep
    the run short it uses a subset of tasks (``--local-tasks``) and ``max_tokens=64``.
    The local rows also list maj@k for k = 1, 4, 8, 16: the exact expected accuracy of a
-   k-sample vote from the same pools (`promptlab.majority_at_k`).
+   k-sample vote from the same pools (`promptlab.majority_accuracy`).
 
 Rules: promptlab's `BetaStop` (Adaptive-Consistency) and `WindowStop` (ESC) at several
 settings, plus two budget-aware prototypes from `bench.budget_stops` (not in the library).
@@ -187,7 +187,7 @@ def local_rows(
     n_boot: int = 2000,
 ) -> list[dict]:
     """Replay every rule on the model's sample pools; rows like `simulation_rows`."""
-    from promptlab.majority_at_k import majority_at_k
+    from promptlab.majority_accuracy import majority_at_k
 
     samples = encode(pools, correct)
     hits = correct_by_prefix(samples)

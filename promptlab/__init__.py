@@ -90,7 +90,11 @@ if TYPE_CHECKING:  # static analysers see the real names
     )
     from promptlab.experiments.scoring import Score, Scorer
     from promptlab.experiments.tasks import Task, TaskSet
-    from promptlab.majority_at_k import majority_at_k, majority_at_k_curve, mean_majority_at_k_curve
+    from promptlab.majority_accuracy import (
+        majority_at_k,
+        majority_at_k_curve,
+        mean_majority_at_k_curve,
+    )
     from promptlab.messages import Message
     from promptlab.params import GenerationParams
     from promptlab.pricing import ModelPrice, cost_usd, price_for, register_price

@@ -55,9 +55,9 @@ EXPORTS: dict[str, str] = {
     "CallableAnswer": "promptlab.answers",
     "MajorityVote": "promptlab.voting",
     "VoteResult": "promptlab.voting",
-    "majority_at_k": "promptlab.majority_at_k",
-    "majority_at_k_curve": "promptlab.majority_at_k",
-    "mean_majority_at_k_curve": "promptlab.majority_at_k",
+    "majority_at_k": "promptlab.majority_accuracy",
+    "majority_at_k_curve": "promptlab.majority_accuracy",
+    "mean_majority_at_k_curve": "promptlab.majority_accuracy",
     # experiments
     "Task": "promptlab.experiments.tasks",
     "TaskSet": "promptlab.experiments.tasks",

@@ -24,7 +24,7 @@ from promptlab.answers import (
 )
 from promptlab.errors import ConfigurationError
 from promptlab.experiments.pareto import pareto_front
-from promptlab.majority_at_k import mean_majority_at_k_curve
+from promptlab.majority_accuracy import mean_majority_at_k_curve
 
 if TYPE_CHECKING:
     from promptlab.experiments.run import Run
@@ -175,7 +175,7 @@ def majority_at_k_view(
 ) -> pd.DataFrame:
     """Expected accuracy of a majority vote over k of each cell's samples, k = 1..N.
 
-    Uses the exact estimator of :mod:`promptlab.majority_at_k` over every k-subset of
+    Uses the exact estimator of :mod:`promptlab.majority_accuracy` over every k-subset of
     each cell's sample answers (no re-sampling), averaged over cells; N is the smallest
     pool, so with adaptive stopping (pools of different sizes) the curve stops there.
 

@@ -10,7 +10,7 @@ from itertools import combinations
 
 import pytest
 
-from promptlab.majority_at_k import (
+from promptlab.majority_accuracy import (
     MajorityAtKError,
     exact_majority_at_k_curve,
     majority_at_k,
