@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import promptlab
@@ -25,9 +26,11 @@ def test_readme_api_list_matches___all__():
     assert not documented - exported, f"in README but not exported: {sorted(documented - exported)}"
 
 
-def test_every_exported_name_resolves():
+def test_every_exported_name_resolves_to_the_object_not_a_submodule():
+    # A submodule named like an export would shadow it once imported.
     for name in promptlab.__all__:
-        assert getattr(promptlab, name) is not None, name
+        value = getattr(promptlab, name)
+        assert value is not None and not isinstance(value, types.ModuleType), name
 
 
 def test_type_checking_block_lists_every_export():
