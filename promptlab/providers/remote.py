@@ -17,6 +17,7 @@ import dataclasses
 import ipaddress
 import logging
 import os
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlparse
@@ -163,6 +164,10 @@ class RemoteProvider(Provider, Generic[C]):
             try:
                 if self.timeout is None:
                     return await call()
+                if sys.version_info >= (3, 11):
+                    # Unlike wait_for on 3.11, a timeout context spawns no extra Task per call.
+                    async with asyncio.timeout(self.timeout):
+                        return await call()
                 return await asyncio.wait_for(call(), self.timeout)
             except asyncio.CancelledError:
                 raise
