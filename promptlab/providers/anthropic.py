@@ -41,7 +41,7 @@ from typing import Any, Literal
 from pydantic import SecretStr
 
 from promptlab.completion import Choice, Completion, CompletionRequest, Usage
-from promptlab.errors import ConfigurationError, MissingDependencyError, UnsupportedParameterError
+from promptlab.errors import ConfigurationError, UnsupportedParameterError
 from promptlab.pricing import ModelPrice
 from promptlab.providers.base import Capabilities, OnUnsupported, UnsupportedParameterWarning
 from promptlab.providers.rate_limit import RateLimiter
@@ -56,7 +56,6 @@ from promptlab.providers.retry import RetryPolicy
 ANTHROPIC_KEY_ENV = "ANTHROPIC_API_KEY"
 #: ``max_tokens`` sent when the request does not set it (the API requires a value).
 DEFAULT_MAX_TOKENS = 1024
-PLACEHOLDER_KEY = "no-key-needed"
 
 Sampling = Literal["both", "either", "none"]
 
@@ -206,18 +205,7 @@ class AnthropicProvider(RemoteProvider[Any]):
         return replace(request, params=params.without("top_p"))
 
     def _make_client(self) -> Any:
-        try:
-            import anthropic
-        except ImportError:
-            raise MissingDependencyError("anthropic", "anthropic", "AnthropicProvider") from None
-        key = self._api_key.get_secret_value() if self._api_key else PLACEHOLDER_KEY
-        return anthropic.AsyncAnthropic(
-            api_key=key,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=0,  # promptlab's RetryPolicy is the only retry loop
-            default_headers=self.default_headers,
-        )
+        return self._sdk_client("anthropic", "AsyncAnthropic")
 
     def request_body(self, request: CompletionRequest) -> dict[str, Any]:
         """The keyword arguments sent to ``messages.create`` for ``request``."""

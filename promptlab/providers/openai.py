@@ -31,7 +31,7 @@ from typing import Any, Literal
 from pydantic import SecretStr
 
 from promptlab.completion import Choice, Completion, CompletionRequest, TokenLogprob, Usage
-from promptlab.errors import ConfigurationError, MissingDependencyError
+from promptlab.errors import ConfigurationError
 from promptlab.pricing import ModelPrice
 from promptlab.providers.base import Capabilities, OnUnsupported
 from promptlab.providers.rate_limit import RateLimiter
@@ -44,8 +44,6 @@ from promptlab.providers.remote import (
 from promptlab.providers.retry import RetryPolicy
 
 OPENAI_KEY_ENV = "OPENAI_API_KEY"
-#: Sent to compatible servers when no key is configured; local servers ignore it.
-PLACEHOLDER_KEY = "no-key-needed"
 
 MaxTokensField = Literal["max_tokens", "max_completion_tokens"]
 
@@ -192,18 +190,7 @@ class OpenAIProvider(RemoteProvider[Any]):
         self.default_headers = default_headers
 
     def _make_client(self) -> Any:
-        try:
-            import openai
-        except ImportError:
-            raise MissingDependencyError("openai", "openai", "OpenAIProvider") from None
-        key = self._api_key.get_secret_value() if self._api_key else PLACEHOLDER_KEY
-        return openai.AsyncOpenAI(
-            api_key=key,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=0,  # promptlab's RetryPolicy is the only retry loop
-            default_headers=self.default_headers,
-        )
+        return self._sdk_client("openai", "AsyncOpenAI")
 
     def request_body(self, request: CompletionRequest) -> dict[str, Any]:
         """The keyword arguments sent to ``chat.completions.create`` for ``request``."""

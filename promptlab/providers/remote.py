@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib
 import ipaddress
 import logging
 import os
@@ -25,12 +26,20 @@ from urllib.parse import urlparse
 from pydantic import SecretStr
 
 from promptlab.completion import Choice, Completion, CompletionRequest, Usage
-from promptlab.errors import ConfigurationError, MissingAPIKeyError, ResponseFormatError
+from promptlab.errors import (
+    ConfigurationError,
+    MissingAPIKeyError,
+    MissingDependencyError,
+    ResponseFormatError,
+)
 from promptlab.pricing import ModelPrice, cost_usd
 from promptlab.providers.base import Capabilities, OnUnsupported, Provider
 from promptlab.providers.error_mapping import translate_error
 from promptlab.providers.rate_limit import RateLimiter, estimate_tokens
 from promptlab.providers.retry import RetryPolicy
+
+#: Sent to servers that need no key when none is configured; local servers ignore it.
+PLACEHOLDER_KEY = "no-key-needed"
 
 T = TypeVar("T")
 C = TypeVar("C")
@@ -103,6 +112,10 @@ class RemoteProvider(Provider, Generic[C]):
     vendor: str = ""
     #: Output tokens assumed by the rate limiter when ``max_tokens`` is not set.
     assumed_output_tokens: int = 256
+    # Set by the SDK-backed subclasses (OpenAI, Anthropic); used by _sdk_client.
+    base_url: str | None = None
+    default_headers: dict[str, str] | None = None
+    _api_key: SecretStr | None = None
 
     def __init__(
         self,
@@ -145,6 +158,24 @@ class RemoteProvider(Provider, Generic[C]):
     def _make_client(self) -> C:
         """Build a vendor client for the running event loop."""
         raise NotImplementedError
+
+    def _sdk_client(self, package: str, client_class: str) -> Any:
+        """An async client of the vendor SDK ``package`` (imported now, on first use).
+
+        The SDK's own retries are off: promptlab's :class:`RetryPolicy` is the only loop.
+        """
+        try:
+            module = importlib.import_module(package)
+        except ImportError:
+            raise MissingDependencyError(package, package, type(self).__name__) from None
+        key = self._api_key.get_secret_value() if self._api_key else PLACEHOLDER_KEY
+        return getattr(module, client_class)(
+            api_key=key,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=0,
+            default_headers=self.default_headers,
+        )
 
     def _client(self) -> C:
         loop = asyncio.get_running_loop()
