@@ -39,6 +39,13 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+# Parameters shared by the commands that read a finished run directory.
+RunDirArgument = Annotated[Path, typer.Argument(help="A run directory.", show_default=False)]
+ScorerOption = Annotated[
+    Optional[str],  # noqa: UP045 - typer reads the annotation at run time on 3.10
+    typer.Option(help="Which score [default: the first scorer].", show_default=False),
+]
+
 
 @contextmanager
 def _user_errors() -> Iterator[None]:
@@ -172,17 +179,14 @@ def report_command(
 
 @app.command()
 def compare(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory.", show_default=False)],
+    run_dir: RunDirArgument,
     a: Annotated[str, typer.Argument(help="Arm A.", show_default=False)],
     b: Annotated[str, typer.Argument(help="Arm B.", show_default=False)],
     provider: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option(help="Only this provider [default: each provider].", show_default=False),
     ] = None,
-    scorer: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(help="Which score [default: the first scorer].", show_default=False),
-    ] = None,
+    scorer: ScorerOption = None,
 ) -> None:
     """Compare arm A with arm B, paired on task id (McNemar or Wilcoxon, bootstrap CI)."""
     with _user_errors():
@@ -193,11 +197,8 @@ def compare(
 
 @app.command()
 def summary(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory.", show_default=False)],
-    scorer: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(help="Which score [default: the first scorer].", show_default=False),
-    ] = None,
+    run_dir: RunDirArgument,
+    scorer: ScorerOption = None,
 ) -> None:
     """Print a run's per-arm summary and the comparison of every pair of arms."""
     with _user_errors():
