@@ -142,6 +142,26 @@ class Provider(ABC):
     async def __aexit__(self, *exc_info: Any) -> None:
         await self.aclose()
 
+    def fingerprint(self) -> dict[str, Any]:
+        """What identifies this provider's answers, as plain JSON data.
+
+        The provider class, its name and model, plus :meth:`_fingerprint_settings`: every
+        provider-level setting that changes what comes back (endpoint, model file, default
+        ``max_tokens``...). Never API keys or headers. The response cache keys on it and a
+        run directory records it, so two providers that could answer differently never
+        share cached answers or resumed cells.
+        """
+        return {
+            "class": f"{type(self).__module__}.{type(self).__qualname__}",
+            "name": self.name,
+            "model": self.model,
+            **self._fingerprint_settings(),
+        }
+
+    def _fingerprint_settings(self) -> dict[str, Any]:
+        """Provider-level settings that change answers; backends extend this."""
+        return {}
+
     def check(self, request: CompletionRequest) -> CompletionRequest:
         """Raise, or drop with a warning, any parameter this backend cannot honour."""
         problems = self.capabilities.unsupported(request.params)
