@@ -26,6 +26,7 @@ import numpy as np
 
 from promptlab.strategies.stopping import (
     BetaStop,
+    DirichletStop,
     FixedN,
     StoppingRule,
     WindowStop,
@@ -106,7 +107,10 @@ def rule_label(rule: StoppingRule) -> str:
     """Short table label, e.g. ``beta>=0.95`` or ``window=4``."""
     if isinstance(rule, BetaStop):
         extras = f" min={rule.min_samples}" if rule.min_samples > 1 else ""
-        return f"beta>={rule.threshold}{extras}{' +unseen' if rule.unseen_bin else ''}"
+        return f"beta>={rule.threshold}{extras}"
+    if isinstance(rule, DirichletStop):
+        extras = f" min={rule.min_samples}" if rule.min_samples > 1 else ""
+        return f"dirichlet>={rule.threshold}{extras}{' +unseen' if rule.unseen_bin else ''}"
     if isinstance(rule, WindowStop):
         return f"window={rule.window}"
     if isinstance(rule, FixedN):
@@ -115,8 +119,8 @@ def rule_label(rule: StoppingRule) -> str:
 
 
 def default_rules() -> list[StoppingRule]:
-    """The rules compared by default: Adaptive-Consistency and two ESC windows."""
-    return [BetaStop(0.95), WindowStop(4), WindowStop(5)]
+    """The rules compared by default: Adaptive-Consistency (Beta, Dirichlet), two ESC windows."""
+    return [BetaStop(0.95), DirichletStop(0.95), WindowStop(4), WindowStop(5)]
 
 
 def simulate(

@@ -1,3 +1,4 @@
+import pydantic
 import pytest
 
 from promptlab import GenerationParams, ParameterError
@@ -70,8 +71,9 @@ def test_layers_merge_in_order_strategy_then_arm_then_call():
 
 def test_params_are_frozen():
     params = GenerationParams(temperature=1)
-    with pytest.raises(Exception):  # noqa: B017 - pydantic raises its own frozen error
+    with pytest.raises(pydantic.ValidationError, match="frozen_instance"):
         params.temperature = 2  # type: ignore[misc]
+    assert params.temperature == 1 and params.set_fields() == {"temperature": 1}
 
 
 def test_without_unsets_fields():

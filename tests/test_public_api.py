@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import types
 from pathlib import Path
 
 import promptlab
+from promptlab._exports import EXPORTS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -33,11 +35,28 @@ def test_every_exported_name_resolves_to_the_object_not_a_submodule():
         assert value is not None and not isinstance(value, types.ModuleType), name
 
 
-def test_type_checking_block_lists_every_export():
-    source = Path(promptlab.__file__).read_text(encoding="utf-8")
-    block = source.split("if TYPE_CHECKING:")[1]
-    missing = [n for n in promptlab.__all__ if n != "__version__" and n not in block]
-    assert not missing
+def type_checking_imports() -> dict[str, str]:
+    """Name -> module of every ``from M import N`` inside ``if TYPE_CHECKING:``."""
+    tree = ast.parse(Path(promptlab.__file__).read_text(encoding="utf-8"))
+    blocks = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.If)
+        and isinstance(node.test, ast.Name)
+        and node.test.id == "TYPE_CHECKING"
+    ]
+    assert len(blocks) == 1, "promptlab/__init__.py needs exactly one TYPE_CHECKING block"
+    return {
+        alias.asname or alias.name: node.module or ""
+        for node in blocks[0].body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+
+
+def test_type_checking_block_imports_each_export_from_its_module():
+    # Names are compared whole, so `Task` is not "found" inside `TaskSet`.
+    assert type_checking_imports() == EXPORTS
 
 
 def test_import_is_lazy_no_sdk_or_pandas_loaded():

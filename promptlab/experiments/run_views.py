@@ -16,6 +16,7 @@ import pandas as pd
 
 from promptlab.answers import (
     AnswerExtractor,
+    AutoAnswer,
     ChoiceAnswer,
     NumericAnswer,
     TextAnswer,
@@ -37,11 +38,17 @@ __all__ = [
     "provider_setup",
 ]
 
-# Provider kinds (Provider.name) that run on this machine without an account.
-_IN_PROCESS = {"local", "llama_cpp", "llamacpp"}
-_LOCAL_SERVERS = {"ollama", "llama_server", "llama-server", "llamacpp_server", "vllm", "lmstudio"}
-_TEST_DOUBLES = {"fake"}
-_COMPATIBLE = {"openai-compatible", "anthropic-compatible"}
+# Setup per provider kind, keyed by the ``Provider.name`` that promptlab's providers give
+# themselves (see ``providers/registry.py``); any other kind needs an API key.
+_SETUP = {
+    "local": "local, no key",
+    "ollama": "local server, no key",
+    "vllm": "local server, no key",
+    "llama-server": "local server, no key",
+    "fake": "test double, no key",
+    "openai-compatible": "compatible server (key only if hosted)",
+    "anthropic-compatible": "compatible server (key only if hosted)",
+}
 
 
 def provider_setup(kind: str) -> str:
@@ -50,16 +57,7 @@ def provider_setup(kind: str) -> str:
     Args:
         kind: The provider's kind, e.g. ``"local"``, ``"openai"`` (``Provider.name``).
     """
-    kind = kind.lower()
-    if kind in _IN_PROCESS:
-        return "local, no key"
-    if kind in _LOCAL_SERVERS:
-        return "local server, no key"
-    if kind in _TEST_DOUBLES:
-        return "test double, no key"
-    if kind in _COMPATIBLE:
-        return "compatible server (key only if hosted)"
-    return "API key needed"
+    return _SETUP.get(kind.lower(), "API key needed")
 
 
 def pareto_view(run: Run, scorer: str | None = None) -> pd.DataFrame:
@@ -167,6 +165,7 @@ _KINDS: dict[str, Callable[[], AnswerExtractor]] = {
     "ChoiceAnswer": ChoiceAnswer,
     "YesNoAnswer": YesNoAnswer,
     "TextAnswer": TextAnswer,
+    "AutoAnswer": AutoAnswer,
 }
 
 

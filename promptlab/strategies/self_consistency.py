@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 from promptlab.completion import Completion, CompletionRequest
 from promptlab.errors import ConfigurationError
 from promptlab.params import GenerationParams
 from promptlab.providers.base import Provider
 from promptlab.strategies.base import Sample, Strategy, StrategyResult
+from promptlab.strategies.stopping import StoppingRule
 from promptlab.voting import MajorityVote
-
-
-class StopRule(Protocol):
-    """Decides, from the answers so far, whether sampling can stop early."""
-
-    def decide(self, votes: list[str | None]) -> Any:
-        """Return an object with ``stop: bool`` and ``reason: str``."""
-        ...
 
 
 class SelfConsistency(Strategy):
@@ -36,7 +29,10 @@ class SelfConsistency(Strategy):
 
     With ``stopping`` set, samples are drawn in batches of ``batch_size`` up to ``n``,
     and sampling stops as soon as the rule says the vote is settled; ``result.samples``
-    then holds only the samples drawn and ``result.stop_reason`` says why it stopped.
+    then holds only the samples drawn and ``result.stop_reason`` says why it stopped:
+    the rule's own reason whenever the rule said stop (also when that happens on the last
+    batch, at exactly ``n`` samples), ``"max n=N reached"`` only when the budget ran out
+    with the rule still asking for more, and ``"fixed n=N"`` without a rule.
 
     Args:
         base: The strategy to sample from, e.g. ``ChainOfThought(...)``.
@@ -56,7 +52,7 @@ class SelfConsistency(Strategy):
         n: int = 10,
         *,
         temperature: float = 0.7,
-        stopping: StopRule | None = None,
+        stopping: StoppingRule | None = None,
         batch_size: int = 2,
         vote: MajorityVote | None = None,
     ) -> None:
@@ -105,12 +101,10 @@ class SelfConsistency(Strategy):
             batch = min(batch, n - len(samples))
             completion = await provider.complete(self._batch_request(request, len(samples), batch))
             completions.append(completion)
-            samples.extend(
-                Sample(c.text, self.extract(c.text), c.finish_reason) for c in completion.choices
-            )
+            samples.extend(self.read_choice(c) for c in completion.choices)
             if self.stopping is not None:
                 decision = self.stopping.decide([s.answer for s in samples])
-                if decision.stop and len(samples) < n:
+                if decision.stop:
                     stop_reason = decision.reason
                     break
                 stop_reason = f"max n={n} reached"

@@ -8,8 +8,13 @@ the reference loop, and the async strategy mirrors it).
 
 Rules:
     * `FixedN`: never stops early (plain self-consistency, Wang et al. 2022).
-    * `BetaStop`: Adaptive-Consistency (Aggarwal et al. 2023, arXiv 2305.11860). Stops when
-      the posterior probability that the leading answer is the true mode reaches a threshold.
+    * `BetaStop`: Adaptive-Consistency's Beta criterion (Aggarwal et al. 2023, arXiv
+      2305.11860, their default). Compares the two most frequent answers: stops when
+      P(p > 1/2) for p ~ Beta(lead + 1, runner_up + 1) reaches a threshold.
+    * `DirichletStop`: the paper's Dirichlet criterion, over *all* answers seen: stops when
+      the posterior probability that the leading answer is the true mode reaches a
+      threshold. With three or more answers it is more cautious than `BetaStop` (more
+      samples); with one or two answers the two rules agree.
     * `WindowStop`: Early-Stopping Self-Consistency (Li et al. 2024, arXiv 2401.10480).
       Stops when the last ``window`` samples agree.
 
@@ -31,6 +36,7 @@ from promptlab.errors import ConfigurationError
 
 __all__ = [
     "BetaStop",
+    "DirichletStop",
     "FixedN",
     "StopDecision",
     "StoppingParameterError",
@@ -159,18 +165,92 @@ class FixedN:
         return "FixedN()"
 
 
+def _check_threshold(threshold: float) -> float:
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+        raise StoppingParameterError(
+            f"threshold={threshold!r} is not allowed: use a number in (0.5, 1)."
+        )
+    if not 0.5 < threshold < 1:
+        raise StoppingParameterError(
+            f"threshold={threshold!r} is not allowed: use a value strictly between 0.5 "
+            "and 1 (0.5 would stop on a coin flip, 1 never stops)."
+        )
+    return float(threshold)
+
+
+def _vote_counts(votes: Sequence[Vote]) -> list[int]:
+    """Counts of the distinct non-None answers, largest first."""
+    # most_common keeps first-seen order among equal counts (Counter is insertion-ordered).
+    return [c for _, c in Counter(v for v in votes if v is not None).most_common()]
+
+
+def _posterior_decision(
+    tag: str, label: str, prob: Fraction, threshold: float, n: int
+) -> StopDecision:
+    stop = prob >= threshold  # Fraction vs float compares exactly
+    sign = ">=" if stop else "<"
+    return StopDecision(
+        stop, f"{tag}: {label}={float(prob):.4f}{sign}{threshold} after {n} samples"
+    )
+
+
 class BetaStop:
-    """Adaptive-Consistency: stop once the leading answer is the mode with high probability.
+    """Adaptive-Consistency's Beta rule: stop once the leader clearly beats the runner-up.
+
+    Only the two most frequent answers count, as in Aggarwal et al. (2023) and their
+    reference code: with counts c1 >= c2, the leader's share of those two is
+    p ~ Beta(c1 + 1, c2 + 1) under a uniform prior, and the rule stops when
+    P(p > 0.5) = 1 - I_{0.5}(c1 + 1, c2 + 1) >= ``threshold`` (computed exactly by
+    `beta_lead_probability`). A single seen answer has c2 = 0, so four "A" votes give
+    1 - 0.5^5 = 0.96875. Answers beyond the top two are ignored; use `DirichletStop` to
+    weigh every answer (more cautious when the votes are spread over three or more).
+
+    Reasons: ``"beta: P(lead>0.5)=0.9688>=0.95 after 4 samples"`` (``<`` when it goes on),
+    ``"beta: 3 samples < min_samples=6"``, ``"beta: no extractable answer after 3 samples"``.
+
+    Args:
+        threshold: Required posterior probability, in (0.5, 1).
+        min_samples: Never stop before this many samples (Nones included).
+
+    Example:
+        >>> BetaStop(0.95).decide(["A", "A", "A", "A"]).stop
+        True
+    """
+
+    def __init__(self, threshold: float = 0.95, min_samples: int = 1) -> None:
+        self.threshold = _check_threshold(threshold)
+        self.min_samples = _require_int("min_samples", min_samples, 1)
+
+    def decide(self, votes: Sequence[Vote]) -> StopDecision:
+        """Stop when P(leader's share of the top two > 1/2 | votes) >= threshold."""
+        n = len(votes)
+        if n < self.min_samples:
+            return StopDecision(False, f"beta: {n} samples < min_samples={self.min_samples}")
+        counts = _vote_counts(votes)
+        if not counts:
+            return StopDecision(False, f"beta: no extractable answer after {n} samples")
+        lead, runner_up = (*counts, 0)[:2]
+        prob = beta_lead_probability(lead, runner_up)
+        return _posterior_decision("beta", "P(lead>0.5)", prob, self.threshold, n)
+
+    def __repr__(self) -> str:
+        return f"BetaStop(threshold={self.threshold}, min_samples={self.min_samples})"
+
+
+class DirichletStop:
+    """Stop once the leading answer is the most likely one among *all* answers seen.
 
     The vote counts of the distinct answers get a Dirichlet posterior under a uniform prior
     (every count + 1), and the rule stops when P(leading answer's share is the largest)
     >= ``threshold``, computed exactly by `dirichlet_lead_probability` (Aggarwal et al.'s
-    Dirichlet criterion P(p_1 > max_{j>1} p_j)).
+    Dirichlet criterion P(p_1 > max_{j>1} p_j), without their top-5 cut and Monte Carlo).
+    With one or two distinct answers this equals `BetaStop`; with three or more every
+    dissenting answer lowers the probability, so it draws at least as many samples.
 
-    With one or two distinct answers this is the Beta rule: with counts c1 >= c2 the
-    Dirichlet over two bins has p_1 ~ Beta(c1 + 1, c2 + 1) and the criterion is
-    P(p_1 > 0.5) = 1 - I_{0.5}(c1 + 1, c2 + 1). A single seen answer is padded with an
-    empty second bin (c2 = 0), so four "A" votes give 1 - 0.5^5 = 0.96875.
+    Reasons: ``"dirichlet: P(lead is max of 3)=0.9631>=0.95 after 9 samples"`` (the number
+    of bins, at least 2, including the unseen bin when on),
+    ``"dirichlet: 3 samples < min_samples=6"``,
+    ``"dirichlet: no extractable answer after 3 samples"``.
 
     Args:
         threshold: Required posterior probability, in (0.5, 1).
@@ -179,23 +259,14 @@ class BetaStop:
             paper's criterion); on makes the rule more cautious when answers are diverse.
 
     Example:
-        >>> BetaStop(0.95).decide(["A", "A", "A", "A"]).stop
-        True
+        >>> DirichletStop(0.95).decide(["B", "C", "A", "A", "A", "A", "A", "A"]).stop
+        False
     """
 
     def __init__(
         self, threshold: float = 0.95, min_samples: int = 1, unseen_bin: bool = False
     ) -> None:
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
-            raise StoppingParameterError(
-                f"threshold={threshold!r} is not allowed: use a number in (0.5, 1)."
-            )
-        if not 0.5 < threshold < 1:
-            raise StoppingParameterError(
-                f"threshold={threshold!r} is not allowed: use a value strictly between 0.5 "
-                "and 1 (0.5 would stop on a coin flip, 1 never stops)."
-            )
-        self.threshold = float(threshold)
+        self.threshold = _check_threshold(threshold)
         self.min_samples = _require_int("min_samples", min_samples, 1)
         self.unseen_bin = bool(unseen_bin)
 
@@ -203,30 +274,21 @@ class BetaStop:
         """Stop when P(leading answer is the mode | votes) >= threshold."""
         n = len(votes)
         if n < self.min_samples:
-            return StopDecision(False, f"beta: {n} samples < min_samples={self.min_samples}")
-        # most_common keeps first-seen order among equal counts (Counter is insertion-ordered).
-        counts = [c for _, c in Counter(v for v in votes if v is not None).most_common()]
+            return StopDecision(False, f"dirichlet: {n} samples < min_samples={self.min_samples}")
+        counts = _vote_counts(votes)
         if not counts:
-            return StopDecision(False, f"beta: no extractable answer after {n} samples")
+            return StopDecision(False, f"dirichlet: no extractable answer after {n} samples")
         if self.unseen_bin:
             counts.append(0)
         if len(counts) < 2:
             counts.append(0)
-        if len(counts) == 2:
-            prob = beta_lead_probability(counts[0], counts[1])
-            label = "beta: P(lead>0.5)"
-        else:
-            prob = dirichlet_lead_probability(counts)
-            label = f"dirichlet: P(lead is max of {len(counts)})"
-        stop = prob >= self.threshold  # Fraction vs float compares exactly
-        sign = ">=" if stop else "<"
-        return StopDecision(
-            stop, f"{label}={float(prob):.4f}{sign}{self.threshold} after {n} samples"
-        )
+        prob = dirichlet_lead_probability(counts)
+        label = f"P(lead is max of {len(counts)})"
+        return _posterior_decision("dirichlet", label, prob, self.threshold, n)
 
     def __repr__(self) -> str:
         return (
-            f"BetaStop(threshold={self.threshold}, min_samples={self.min_samples}, "
+            f"DirichletStop(threshold={self.threshold}, min_samples={self.min_samples}, "
             f"unseen_bin={self.unseen_bin})"
         )
 

@@ -45,11 +45,17 @@ def test_a_missing_key_is_an_error_at_construction_naming_the_variable(
     assert "api_key=" in str(info.value)
 
 
-def test_the_key_is_read_from_the_environment(monkeypatch) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", STUB_KEY)
-    monkeypatch.setenv("ANTHROPIC_API_KEY", STUB_KEY)
-    OpenAIProvider("gpt-4o-mini")
-    AnthropicProvider("claude-haiku-4-5")
+@pytest.mark.parametrize(
+    ("build", "variable"),
+    [(lambda: OpenAIProvider("gpt-4o-mini"), "OPENAI_API_KEY"),
+     (lambda: AnthropicProvider("claude-haiku-4-5"), "ANTHROPIC_API_KEY")],
+)  # fmt: skip
+def test_the_key_is_read_from_the_environment_into_the_sdk_client(
+    build, variable, monkeypatch
+) -> None:
+    monkeypatch.setenv(variable, STUB_KEY)
+    client = build()._make_client()  # the vendor SDK client the provider sends with
+    assert client.api_key == STUB_KEY
 
 
 def test_a_named_variable_is_required_when_given(monkeypatch) -> None:

@@ -12,7 +12,7 @@ which for integer counts is sum_{j<=lead} C(lead + runner_up + 1, j) / 2^(lead+r
 import pytest
 
 from promptlab import Capabilities, SelfConsistency, ZeroShot
-from promptlab.strategies.stopping import BetaStop, FixedN, WindowStop
+from promptlab.strategies.stopping import BetaStop, DirichletStop, FixedN, WindowStop
 from promptlab.testing import FakeProvider
 
 QUESTION = {"question": "q"}
@@ -49,11 +49,11 @@ def test_one_dissent_delays_the_stop_to_seven_samples():
     assert "P(lead>0.5)=0.9648>=0.95 after 7 samples" in result.stop_reason
 
 
-def test_a_three_way_split_uses_the_dirichlet_criterion():
+def test_a_three_way_split_under_the_dirichlet_rule():
     fake = FakeProvider(replies("7", "3", "5", *["7"] * 13))
-    result = sc(stopping=BetaStop(0.95), batch_size=1).run(QUESTION, fake)
-    assert result.stop_reason.startswith("dirichlet: P(lead is max of 3)=")
-    assert result.answer == "7" and len(result.samples) < 16
+    result = sc(stopping=DirichletStop(0.95), batch_size=1).run(QUESTION, fake)
+    assert result.stop_reason == "dirichlet: P(lead is max of 3)=0.9631>=0.95 after 9 samples"
+    assert result.answer == "7" and len(result.samples) == 9
 
 
 def test_unextractable_replies_cost_samples_but_do_not_vote():

@@ -1,6 +1,7 @@
 import pytest
 
 from promptlab import (
+    BetaStop,
     Capabilities,
     ChainOfThought,
     ConfigurationError,
@@ -83,3 +84,20 @@ def test_unknown_cost_stays_unknown():
 def test_bad_n_is_a_clear_error():
     with pytest.raises(ConfigurationError, match="n=0"):
         SelfConsistency(ZeroShot(), n=0)
+
+
+def test_a_rule_that_stops_on_the_last_batch_gives_its_own_reason():
+    # n=4 in batches of 2: BetaStop(0.95) says stop after the 4th agreeing vote, which is
+    # also the budget. The reason is the rule's, not "max n=4 reached".
+    fake = FakeProvider(["Answer: 7"], cycle=True)
+    sc = SelfConsistency(ZeroShot(extractor="numeric"), n=4, stopping=BetaStop(0.95))
+    result = sc.run({"question": "q"}, fake)
+    assert len(result.samples) == 4
+    assert result.stop_reason == "beta: P(lead>0.5)=0.9688>=0.95 after 4 samples"
+
+
+def test_the_budget_reason_only_when_the_rule_still_wants_more():
+    fake = FakeProvider(["Answer: 7"], cycle=True)
+    sc = SelfConsistency(ZeroShot(extractor="numeric"), n=3, stopping=BetaStop(0.95))
+    result = sc.run({"question": "q"}, fake)
+    assert len(result.samples) == 3 and result.stop_reason == "max n=3 reached"

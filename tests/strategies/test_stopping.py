@@ -13,6 +13,7 @@ from scipy.special import betainc
 from promptlab.errors import PromptlabError
 from promptlab.strategies.stopping import (
     BetaStop,
+    DirichletStop,
     FixedN,
     StopDecision,
     StoppingParameterError,
@@ -127,22 +128,65 @@ def test_dirichlet_agrees_with_monte_carlo() -> None:
         assert float(dirichlet_lead_probability(counts)) == pytest.approx(monte_carlo, abs=0.005)
 
 
-def test_three_answers_use_the_dirichlet_criterion() -> None:
+def test_dirichlet_stop_weighs_every_answer() -> None:
     # Counts (c, 1, 1): P = 1 - 2[(1/2)^a + a(1/2)^(a+1)]
     #                     + [(1/3)^a + 2a(1/3)^(a+1) + a(a+1)(1/3)^(a+2)], a = c + 1.
     # c=6: 0.9351 < 0.95; c=7: 0.9631 >= 0.95 -> stops after B, C and 7 A = 9 samples.
     votes = ["B", "C"] + ["A"] * 10
-    assert first_stop(BetaStop(0.95), votes) == 9
-    reason = BetaStop(0.95).decide(votes[:9]).reason
+    assert first_stop(DirichletStop(0.95), votes) == 9
+    reason = DirichletStop(0.95).decide(votes[:9]).reason
     assert reason == "dirichlet: P(lead is max of 3)=0.9631>=0.95 after 9 samples"
+
+
+def test_beta_stop_compares_only_the_top_two_as_in_the_paper() -> None:
+    # B, C and 6 A: the Beta rule sees (6, 1) -> 247/256 = 0.9648 >= 0.95 and stops after 8
+    # samples; the Dirichlet rule sees (6, 1, 1) -> 0.9351 and needs a 7th A (9 samples).
+    votes = ["B", "C"] + ["A"] * 10
+    assert first_stop(BetaStop(0.95), votes) == 8
+    assert BetaStop(0.95).decide(votes[:8]) == StopDecision(
+        True, "beta: P(lead>0.5)=0.9648>=0.95 after 8 samples"
+    )
+    assert DirichletStop(0.95).decide(votes[:8]) == StopDecision(
+        False, "dirichlet: P(lead is max of 3)=0.9351<0.95 after 8 samples"
+    )
+
+
+def test_beta_stop_ignores_answers_beyond_the_runner_up() -> None:
+    # (6 A, 2 B) and (6 A, 2 B, 2 C, 1 D) give the Beta rule the same 0.9102.
+    two_way = ["A"] * 6 + ["B"] * 2
+    four_way = [*two_way, "C", "C", "D"]
+    assert BetaStop(0.9).decide(two_way).reason == "beta: P(lead>0.5)=0.9102>=0.9 after 8 samples"
+    assert BetaStop(0.9).decide(four_way).reason == (
+        "beta: P(lead>0.5)=0.9102>=0.9 after 11 samples"
+    )
+    assert not DirichletStop(0.9).decide(four_way).stop
+
+
+@pytest.mark.parametrize("votes", [["A"] * 4, ["A", "B", "A", "A", "A", "A", "A"], ["A"] * 2])
+def test_with_one_or_two_answers_both_rules_agree(votes: list[str]) -> None:
+    beta, dirichlet = BetaStop(0.95).decide(votes), DirichletStop(0.95).decide(votes)
+    assert beta.stop == dirichlet.stop
+    assert beta.reason.split("=")[1] == dirichlet.reason.split("=")[1]  # same probability
+
+
+def test_dirichlet_reasons_carry_their_own_tag() -> None:
+    assert DirichletStop(0.95, min_samples=6).decide(["A"] * 5).reason == (
+        "dirichlet: 5 samples < min_samples=6"
+    )
+    assert DirichletStop(0.95).decide([None, None]).reason == (
+        "dirichlet: no extractable answer after 2 samples"
+    )
+    assert DirichletStop(0.95).decide(["A"] * 4).reason == (
+        "dirichlet: P(lead is max of 2)=0.9688>=0.95 after 4 samples"
+    )
 
 
 def test_unseen_bin_makes_the_rule_more_cautious() -> None:
     # The unseen bin turns (6, 1) into (6, 1, 0): P drops from 247/256 = 0.9648 to 0.9586,
     # so at threshold 0.96 only the rule without it stops after these 7 samples.
     votes = ["B"] + ["A"] * 6
-    assert BetaStop(0.96).decide(votes).stop
-    assert not BetaStop(0.96, unseen_bin=True).decide(votes).stop
+    assert DirichletStop(0.96).decide(votes).stop
+    assert not DirichletStop(0.96, unseen_bin=True).decide(votes).stop
     assert float(dirichlet_lead_probability([6, 1, 0])) == pytest.approx(0.95856, abs=1e-5)
 
 
@@ -174,9 +218,31 @@ def test_fixed_never_stops_early() -> None:
     assert first_stop(FixedN(), ["A"] * 32) is None
 
 
-def test_rules_satisfy_the_protocol() -> None:
-    for rule in (FixedN(), BetaStop(), WindowStop()):
-        assert isinstance(rule, StoppingRule)
+class FirstRepeatStop:
+    """A user's own rule: any object with ``decide`` works, no base class needed."""
+
+    def decide(self, votes: Sequence[Hashable | None]) -> StopDecision:
+        seen = [v for v in votes if v is not None]
+        repeated = len(seen) != len(set(seen))
+        return StopDecision(repeated, f"repeat: {'yes' if repeated else 'no'}")
+
+
+def test_a_duck_typed_rule_drives_the_reference_loop() -> None:
+    stream = iter(["A", "B", "C", "B", "A", "A"])
+    votes, decision = sample_until_stop(
+        lambda k: [next(stream) for _ in range(k)], FirstRepeatStop(), max_n=6
+    )
+    assert votes == ["A", "B", "C", "B"] and decision == StopDecision(True, "repeat: yes")
+
+
+@pytest.mark.parametrize(
+    ("rule", "tag"),
+    [(FixedN(), "fixed: "), (BetaStop(), "beta: "), (DirichletStop(), "dirichlet: "),
+     (WindowStop(), "window: ")],
+)  # fmt: skip
+def test_every_reason_starts_with_the_rules_tag(rule: StoppingRule, tag: str) -> None:
+    for votes in ([], [None], ["A"], ["A", "B", "C"], ["A"] * 8, ["A", "B"] * 5):
+        assert rule.decide(votes).reason.startswith(tag), (rule, votes)
 
 
 # --- Batching and the reference loop ----------------------------------------------------------
@@ -214,9 +280,10 @@ def test_loop_rejects_a_draw_of_the_wrong_size() -> None:
 
 
 @pytest.mark.parametrize("threshold", [0.5, 1.0, 1.2, 0.3, -1, "0.9", True])
-def test_bad_threshold(threshold: object) -> None:
+@pytest.mark.parametrize("rule", [BetaStop, DirichletStop])
+def test_bad_threshold(rule: type, threshold: object) -> None:
     with pytest.raises(StoppingParameterError, match=r"threshold=.* \(0\.5, 1\)|0\.5 and 1"):
-        BetaStop(threshold)  # type: ignore[arg-type]
+        rule(threshold)
 
 
 @pytest.mark.parametrize(
@@ -225,6 +292,7 @@ def test_bad_threshold(threshold: object) -> None:
         (lambda: WindowStop(0), "window=0"),
         (lambda: WindowStop(2.5), "window=2.5"),
         (lambda: BetaStop(min_samples=0), "min_samples=0"),
+        (lambda: DirichletStop(min_samples=0), "min_samples=0"),
         (lambda: plan_batches(0, 1), "max_n=0"),
         (lambda: plan_batches(5, 0), "batch_size=0"),
     ],
