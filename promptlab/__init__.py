@@ -40,6 +40,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # static analysers see the real names
     from promptlab.answers import (
         AnswerExtractor,
+        AutoAnswer,
         CallableAnswer,
         ChoiceAnswer,
         NumericAnswer,
@@ -53,7 +54,11 @@ if TYPE_CHECKING:  # static analysers see the real names
         BadRequestError,
         ConfigurationError,
         ContextWindowExceededError,
+        CorpusNotFoundError,
         DataError,
+        EmbeddingDimensionError,
+        EmptyCorpusError,
+        EmptyQueryError,
         MissingAPIKeyError,
         MissingDependencyError,
         MissingVariableError,
@@ -65,6 +70,8 @@ if TYPE_CHECKING:  # static analysers see the real names
         ProviderTimeoutError,
         RateLimitError,
         ResponseFormatError,
+        RetrievalError,
+        RunLockedError,
         ServerError,
         TemplateError,
         TemplateNotFoundError,
@@ -75,6 +82,7 @@ if TYPE_CHECKING:  # static analysers see the real names
     from promptlab.experiments.definition import ArmSpec, Experiment
     from promptlab.experiments.records import CellRecord
     from promptlab.experiments.run import Run
+    from promptlab.experiments.run_files import DamagedCellsWarning
     from promptlab.experiments.scorers import (
         CallableScorer,
         ChoiceMatch,
@@ -90,6 +98,7 @@ if TYPE_CHECKING:  # static analysers see the real names
     )
     from promptlab.experiments.scoring import Score, Scorer
     from promptlab.experiments.tasks import Task, TaskSet
+    from promptlab.experiments.unscored import UnscoredWarning
     from promptlab.majority_accuracy import (
         majority_at_k,
         majority_at_k_curve,
@@ -107,6 +116,19 @@ if TYPE_CHECKING:  # static analysers see the real names
     from promptlab.providers.rate_limit import RateLimiter
     from promptlab.providers.registry import provider
     from promptlab.providers.retry import RetryPolicy
+    from promptlab.retrieval import (
+        BM25Retriever,
+        Document,
+        Embedder,
+        EmbeddingRetriever,
+        LangChainEmbedder,
+        LangChainRetriever,
+        LlamaCppEmbedder,
+        OpenAIEmbedder,
+        Retriever,
+        chunk_documents,
+        load_corpus,
+    )
     from promptlab.strategies.base import Sample, Strategy, StrategyResult
     from promptlab.strategies.chain_of_thought import ChainOfThought
     from promptlab.strategies.examples import ExampleSelector, FixedSelector, RandomSelector
@@ -114,6 +136,7 @@ if TYPE_CHECKING:  # static analysers see the real names
     from promptlab.strategies.self_consistency import SelfConsistency
     from promptlab.strategies.stopping import (
         BetaStop,
+        DirichletStop,
         FixedN,
         StopDecision,
         StoppingRule,

@@ -106,6 +106,14 @@ def run(
             help="Ignore cached responses, call the providers, and overwrite the cache.",
         ),
     ] = False,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help="Start over in the run directory: move its old records to a backup file "
+            "(cells.jsonl.bak-<time>) and run every cell again.",
+        ),
+    ] = False,
     report: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option(
@@ -127,6 +135,11 @@ def run(
     Responses are cached in $PROMPTLAB_CACHE_DIR (default ~/.cache/promptlab), keyed by
     provider, model, messages, every generation parameter and the sample index, so a
     re-run makes no calls. Ctrl-C stops cleanly; run the same command to resume.
+
+    Resuming checks the run directory's recorded definition: an arm, provider or task
+    defined differently (or another seed) is an error (use a new --out, or --fresh); a
+    change only in scorers re-scores the saved outputs without calling any provider. Only
+    one run at a time may write to a run directory.
     """
     from promptlab.experiments.definition import Experiment
 
@@ -142,6 +155,7 @@ def run(
             refresh_cache=refresh_cache,
             concurrency=concurrency,
             progress=progress,
+            fresh=fresh,
         )
         out_dir = definition.run_dir(out)
         typer.echo(f"Run directory: {out_dir}")
@@ -223,12 +237,14 @@ def _print_results(result: Run, scorer: str | None = None) -> None:
 
 # The columns worth a terminal's width; the full tables are in Run.summary() and the report.
 _SUMMARY_COLUMNS = (
-    "arm", "provider", "model", "accuracy", "ci", "n", "errors", "mean_tokens", "cost_usd",
-    "latency_p50_s", "latency_p95_s", "calls", "cache_hits",
+    "arm", "provider", "model", "accuracy", "ci", "ci_method", "n", "errors", "unscored",
+    "truncated", "mean_tokens", "cost_usd", "latency_p50_s", "latency_p95_s", "calls",
+    "cache_hits",
 )  # fmt: skip
 _COMPARISON_COLUMNS = (
-    "provider", "arm", "arm_a", "arm_b", "n_pairs", "mean_a", "mean_b", "diff", "ci", "test",
-    "a_only_correct", "b_only_correct", "p_value", "p_adjusted", "significant",
+    "provider", "arm", "arm_a", "arm_b", "n_pairs", "n_unscored", "mean_a", "mean_b",
+    "correlation", "diff", "ci", "ci_method", "test", "a_only_correct", "b_only_correct",
+    "p_value", "p_adjusted", "significant",
 )  # fmt: skip
 
 

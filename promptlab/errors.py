@@ -23,7 +23,15 @@ The tree::
     │   ├── ProviderTimeoutError    (retried)
     │   ├── ProviderConnectionError (retried)
     │   └── ResponseFormatError     the backend answered with something unreadable
-    └── DataError                   a task file or data set is malformed (file, line, field)
+    ├── DataError                   a task file or data set is malformed (file, line, field)
+    │   ├── CorpusNotFoundError     a retrieval corpus file or folder does not exist (also a
+    │   │                           FileNotFoundError)
+    │   └── EmptyCorpusError        a retrieval corpus holds no text to index
+    ├── RetrievalError              a retriever cannot answer a query
+    │   ├── EmptyQueryError         the query is empty or only whitespace (also a ValueError)
+    │   └── EmbeddingDimensionError an embedding backend returned vectors of the wrong size,
+    │                               or of different sizes
+    └── RunLockedError              another run is writing to the same run directory
 
 Provider modules translate their SDK's exceptions into the most specific class above,
 chained with ``raise ... from exc``.
@@ -217,3 +225,53 @@ class DataError(PromptlabError):
         if field is not None:
             where += f", field {field!r}"
         super().__init__(f"{where}: {message}")
+
+
+class CorpusNotFoundError(DataError, FileNotFoundError):
+    """A retrieval corpus file or folder does not exist; ``source`` is the path given."""
+
+
+class EmptyCorpusError(DataError):
+    """A retrieval corpus holds no document with text, so there is nothing to index."""
+
+
+class RetrievalError(PromptlabError):
+    """A retriever cannot answer a query."""
+
+
+class EmptyQueryError(RetrievalError, ValueError):
+    """A retrieval query is empty or only whitespace."""
+
+
+class EmbeddingDimensionError(RetrievalError):
+    """An embedding backend returned vectors of the wrong size, or of different sizes.
+
+    Attributes:
+        embedder: A description of the embedding backend.
+        expected: The vector size that was expected.
+        got: The vector size that came back.
+    """
+
+    def __init__(self, message: str, *, embedder: str, expected: int, got: int) -> None:
+        self.embedder = embedder
+        self.expected = expected
+        self.got = got
+        super().__init__(f"{embedder}: {message}")
+
+
+class RunLockedError(PromptlabError):
+    """Another run holds the run directory's lock; one directory has one writer at a time.
+
+    Attributes:
+        run_dir: The run directory.
+        pid: The process id of the run holding the lock, when known.
+    """
+
+    def __init__(self, run_dir: str, pid: int | None) -> None:
+        self.run_dir = run_dir
+        self.pid = pid
+        holder = f"process {pid}" if pid is not None else "another process"
+        super().__init__(
+            f"{run_dir} is in use: {holder} is running an experiment into it. Wait for it to "
+            "finish (or stop it), or use another --out directory."
+        )

@@ -20,8 +20,9 @@ Example:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,7 @@ from statsmodels.stats.multitest import multipletests
 from promptlab.experiments.paired_tests import compare_paired
 from promptlab.experiments.statistics import StatisticsInputError, check_confidence
 
-__all__ = ["PairedScores", "compare_all_pairs", "holm_adjust", "pair_on_task_id"]
+__all__ = ["PairedScores", "compare_all_pairs", "holm_adjust", "pair_on_task_id", "task_clusters"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,6 +148,7 @@ def compare_all_pairs(
     n_bootstrap: int = 10_000,
     confidence: float = 0.95,
     alpha: float = 0.05,
+    clusters: Mapping[Any, Any] | None = None,
 ) -> pd.DataFrame:
     """Compare arms pairwise on shared tasks, with Holm-adjusted p-values.
 
@@ -166,16 +168,18 @@ def compare_all_pairs(
         n_bootstrap: Bootstrap resamples per comparison.
         confidence: Coverage of each interval (intervals are *not* multiplicity-adjusted).
         alpha: Family-wise error rate for the ``significant`` column.
+        clusters: Task id -> cluster label, when tasks come in clusters; the intervals
+            are then cluster-bootstrap ones (see :func:`compare_paired`).
 
     Returns:
         One row per comparison with columns ``arm_a, arm_b, n_pairs, n_dropped, mean_a,
-        mean_b, diff, ci_low, ci_high, test, statistic, p_value, p_adjusted, significant,
-        a_only_correct, b_only_correct, note`` (the two counts are nullable integers,
-        missing for continuous scores).
+        mean_b, correlation, diff, ci_low, ci_high, ci_method, test, statistic, p_value,
+        p_adjusted, significant, a_only_correct, b_only_correct, note`` (the two counts
+        are nullable integers, missing for continuous scores).
 
     Raises:
         StatisticsInputError: Fewer than two arms, an unknown arm or column, bad scores,
-            or ``alpha``/``confidence`` out of (0, 1).
+            a task without a cluster, or ``alpha``/``confidence`` out of (0, 1).
     """
     _check_table(df, arm_col, task_col, score_col)
     check_confidence(confidence)
@@ -204,6 +208,7 @@ def compare_all_pairs(
             seed=seed,
             n_bootstrap=n_bootstrap,
             confidence=confidence,
+            clusters=task_clusters(paired.task_ids, clusters),
         )
         rows.append(
             {
@@ -213,9 +218,11 @@ def compare_all_pairs(
                 "n_dropped": paired.n_dropped,
                 "mean_a": result.mean_a,
                 "mean_b": result.mean_b,
+                "correlation": result.correlation,
                 "diff": result.diff,
                 "ci_low": result.ci_low,
                 "ci_high": result.ci_high,
+                "ci_method": result.ci_method,
                 "test": result.test,
                 "statistic": result.statistic,
                 "p_value": result.p_value,
@@ -232,6 +239,25 @@ def compare_all_pairs(
     for column in ("a_only_correct", "b_only_correct"):
         table[column] = table[column].astype("Int64")
     return table
+
+
+def task_clusters(
+    task_ids: Sequence[Hashable], clusters: Mapping[Any, Any] | None
+) -> list[str] | None:
+    """Each task's cluster label, in order; None when there are no clusters.
+
+    Raises:
+        StatisticsInputError: A task id has no cluster in ``clusters``.
+    """
+    if clusters is None:
+        return None
+    missing = [task for task in task_ids if task not in clusters]
+    if missing:
+        raise StatisticsInputError(
+            f"task {missing[0]!r} has no cluster ({len(missing)} task(s) without one); give "
+            f"every task a cluster label, or leave clusters out to treat tasks as independent."
+        )
+    return [str(clusters[task]) for task in task_ids]
 
 
 def _check_table(df: pd.DataFrame, arm_col: str, task_col: str, score_col: str) -> None:

@@ -2,23 +2,40 @@
 
 The key of a cached response is a SHA-256 over:
 
-* the provider's name and model;
+* the provider's **fingerprint** (:meth:`~promptlab.providers.base.Provider.fingerprint`):
+  its class, name and model, and every provider-level setting that changes what comes
+  back: the endpoint (``base_url``), the model file of a local model (resolved path, size
+  and modification time), the chat format and context size, the default ``max_tokens``
+  (Anthropic's, llama.cpp's), the ``max_tokens`` field an OpenAI-style server is sent, a
+  LangChain chat model's class and fields, a fake provider's script;
 * the rendered messages;
-* every generation parameter that was set (temperature, n, seed, stop, max_tokens...);
+* every generation parameter that is sent, after the provider's own checks (temperature,
+  n, seed, stop, max_tokens...; a parameter the provider drops is not in the key);
 * the cell's sample index (its repeat number);
 * how many identical requests the same cell made before this one.
 
-Each part is there to stop a known failure. Leave out the temperature and a greedy answer
-is served for a sampled request. Leave out the sample index and every repeat of a cell
-gets the first repeat's answer. Leave out the occurrence count and an adaptive
-self-consistency run, which sends the same ``n=2`` request several times, would get the
-same two samples back for every batch.
+Each part is there to stop a known failure. Leave out the fingerprint's settings and two
+providers with the same model name share answers: two ``openai-compatible`` servers, two
+GGUF files called ``model.gguf``, two LangChain models with different settings, an
+Anthropic provider with another default ``max_tokens`` (before fingerprints, the second
+provider of an experiment could be served the first one's replies without a single
+call). Leave out the temperature and a greedy answer is served for a sampled request.
+Leave out the sample index and every repeat of a cell gets the first repeat's answer.
+Leave out the occurrence count and an adaptive self-consistency run, which sends the
+same ``n=2`` request several times, would get the same two samples back for every batch.
 
-Only the provider's name, its model, the messages, the parameters and the completion are
-stored. Never the provider object, its settings or an API key. A cache hit returns the
-stored completion with ``calls=0``. Its usage, cost and latency are those of the original
-call, so a run served from the cache reports what the responses cost when they were made.
-The cell record's ``cached`` flag marks these cells.
+The fingerprint never holds an API key, a header or a secret-looking field (see
+:mod:`promptlab.providers.fingerprints`). What it cannot see is a server that swaps the
+model it serves under the same name and URL (llama.cpp's ``llama-server`` ignores the
+model name): name the model in the provider string (``llama-server:MODEL@URL``), or run
+with ``refresh_cache=True`` / ``--refresh-cache`` after swapping. Entries written before
+fingerprints existed simply stop matching; the file needs no migration.
+
+Stored per response: the key, the provider's name and model, the request (fingerprint,
+messages, parameters) and the completion. Never the provider object or an API key. A
+cache hit returns the stored completion with ``calls=0``. Its usage, cost and latency are
+those of the original call, so a run served from the cache reports what the responses
+cost when they were made. The cell record's ``cached`` flag marks these cells.
 
 The file is ``$PROMPTLAB_CACHE_DIR/responses.sqlite``, or
 ``~/.cache/promptlab/responses.sqlite`` when that variable is unset.
@@ -31,6 +48,7 @@ import json
 import os
 import sqlite3
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -89,11 +107,21 @@ class ResponseCache:
 
     @staticmethod
     def key(
-        provider: str, model: str, request: CompletionRequest, sample_index: int, occurrence: int
+        fingerprint: Mapping[str, Any],
+        request: CompletionRequest,
+        sample_index: int,
+        occurrence: int,
     ) -> str:
-        """The cache key of one request (see the module docstring for its parts)."""
+        """The cache key of one request (see the module docstring for its parts).
+
+        Args:
+            fingerprint: The provider's :meth:`~promptlab.providers.base.Provider.fingerprint`.
+            request: The request as the provider will send it.
+            sample_index: The cell's repeat number.
+            occurrence: How many identical requests the cell made before this one.
+        """
         return hashlib.sha256(
-            _canonical(provider, model, request, sample_index, occurrence).encode()
+            _canonical(fingerprint, request, sample_index, occurrence).encode()
         ).hexdigest()
 
     def get(self, key: str) -> Completion | None:
@@ -106,19 +134,18 @@ class ResponseCache:
     def put(
         self,
         key: str,
-        provider: str,
-        model: str,
+        fingerprint: Mapping[str, Any],
         request: CompletionRequest,
         completion: Completion,
     ) -> None:
-        """Store (or overwrite) the completion for ``key``."""
+        """Store (or overwrite) the completion for ``key``, with the provider's fingerprint."""
         self._db.execute(
             "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)",
             (
                 key,
-                provider,
-                model,
-                json.dumps(_request_dict(request), ensure_ascii=False),
+                str(fingerprint.get("name", "")),
+                str(fingerprint.get("model", "")),
+                json.dumps({"provider": fingerprint, **_request_dict(request)}, ensure_ascii=False),
                 json.dumps(_completion_dict(completion), ensure_ascii=False),
                 datetime.now(timezone.utc).isoformat(),
             ),
@@ -145,7 +172,8 @@ class CachedProvider(Provider):
     Every request goes through :meth:`complete`, so every strategy is cached per request,
     including self-consistency's ``n``-sample requests and its adaptive batches. Make
     one per cell: the wrapper counts identical requests within the cell, and that count
-    is part of the key.
+    is part of the key. Its :meth:`fingerprint` is the inner provider's, which is also the
+    provider part of the key.
 
     Args:
         provider: The real provider.
@@ -171,16 +199,26 @@ class CachedProvider(Provider):
         self.hits = 0
         self.misses = 0
         self._seen: Counter[str] = Counter()
+        self._fingerprint: dict[str, Any] | None = None
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The inner provider's fingerprint (taken once per wrapper, i.e. once per cell)."""
+        if self._fingerprint is None:
+            self._fingerprint = self.inner.fingerprint()
+        return self._fingerprint
 
     async def complete(self, request: CompletionRequest) -> Completion:
-        name, model = self.inner.name, self.inner.model
-        base_key = ResponseCache.key(name, model, request, self.sample_index, 0)
+        # The key holds the request as the provider will send it: a parameter it drops
+        # (on_unsupported="drop") must not make a stored answer look like a sampled one.
+        request = self.inner.check(request)
+        fingerprint = self.fingerprint()
+        base_key = ResponseCache.key(fingerprint, request, self.sample_index, 0)
         occurrence = self._seen[base_key]
         self._seen[base_key] += 1
         key = (
             base_key
             if occurrence == 0
-            else ResponseCache.key(name, model, request, self.sample_index, occurrence)
+            else ResponseCache.key(fingerprint, request, self.sample_index, occurrence)
         )
         if not self.refresh:
             stored = self.cache.get(key)
@@ -189,7 +227,7 @@ class CachedProvider(Provider):
                 return stored
         completion = await self.inner.complete(request)
         self.misses += 1
-        self.cache.put(key, name, model, request, completion)
+        self.cache.put(key, fingerprint, request, completion)
         return completion
 
     async def _generate(self, request: CompletionRequest) -> Completion:  # pragma: no cover
@@ -197,12 +235,11 @@ class CachedProvider(Provider):
 
 
 def _canonical(
-    provider: str, model: str, request: CompletionRequest, sample_index: int, occurrence: int
+    fingerprint: Mapping[str, Any], request: CompletionRequest, sample_index: int, occurrence: int
 ) -> str:
     return json.dumps(
         {
-            "provider": provider,
-            "model": model,
+            "provider": fingerprint,
             **_request_dict(request),
             "sample_index": sample_index,
             "occurrence": occurrence,

@@ -11,6 +11,7 @@ from promptlab import __version__
 from promptlab.experiments.cache import CachedProvider, ResponseCache
 from promptlab.experiments.definition import ArmSpec, Experiment
 from promptlab.experiments.records import CellRecord, cell_id
+from promptlab.experiments.scoring import score_result
 from promptlab.experiments.tasks import Task
 from promptlab.providers.base import Provider
 from promptlab.strategies.base import StrategyResult
@@ -80,11 +81,9 @@ async def run_cell(
         _fill_from_result(record, result)
         if isinstance(provider, CachedProvider):
             record.cached = provider.hits > 0 and provider.misses == 0
-        for scorer in experiment.scorers:
-            score = await scorer.score(cell.task, result)
-            record.scores[scorer.name] = float(score.value)
-            if score.note is not None:
-                record.score_notes[scorer.name] = score.note
+        scores, notes = await score_result(experiment.scorers, cell.task, result)
+        record.scores.update(scores)
+        record.score_notes.update(notes)
     except Exception as exc:  # a failed cell is recorded, never fatal to the run
         record.error = error_dict(exc)
         if not record.latency_s:
@@ -108,6 +107,7 @@ def _fill_from_result(record: CellRecord, result: StrategyResult) -> None:
     record.params = _set(result.params.set_fields())
     record.outputs = [sample.text for sample in result.samples]
     record.answers = [sample.answer for sample in result.samples]
+    record.finish_reasons = [sample.finish_reason for sample in result.samples]
     record.answer = result.answer
     record.votes = result.votes
     record.confidence = result.confidence

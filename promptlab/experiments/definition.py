@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from promptlab.errors import ConfigurationError
+from promptlab.experiments.fingerprint import settings_of
 from promptlab.experiments.scoring import Scorer
-from promptlab.experiments.tasks import TaskSet
+from promptlab.experiments.tasks import TaskSet, cluster_description
 from promptlab.params import GenerationParams
 from promptlab.providers.base import Provider
 from promptlab.providers.registry import provider as build_provider
@@ -176,17 +177,26 @@ class Experiment:
         refresh_cache: bool = False,
         concurrency: int | None = None,
         progress: bool = True,
+        fresh: bool = False,
     ) -> Run:
         """Run every cell not already finished in ``out``, and return the :class:`Run`.
 
         Args:
             out: The run directory; ``runs/<name>`` by default. Re-running with the same
-                directory resumes: finished cells are skipped, errored cells retried.
+                directory resumes: finished cells are skipped, errored cells retried. The
+                directory records this definition's fingerprint: resuming with an arm,
+                provider or task of the same name defined differently (or another seed)
+                raises :class:`~promptlab.errors.ConfigurationError`; a change only in
+                scorers re-scores the stored outputs without calling any provider. One
+                run at a time may write to a directory
+                (:class:`~promptlab.errors.RunLockedError` otherwise).
             cache: True for the shared response cache, False to bypass it, or a path
                 (or a :class:`~promptlab.experiments.cache.ResponseCache`) to use another.
             refresh_cache: Ignore cached responses, call the providers, overwrite them.
             concurrency: Overrides the experiment's total concurrency for this run.
             progress: Show a progress bar (only on a terminal or in a notebook).
+            fresh: Start over in ``out``: its old records move to a backup file
+                (``cells.jsonl.bak-<time>``) and every cell runs again.
         """
         from promptlab.experiments.runner import ExperimentRunner
 
@@ -197,6 +207,7 @@ class Experiment:
             refresh_cache=refresh_cache,
             concurrency=concurrency,
             progress=progress,
+            fresh=fresh,
         )
         return await runner.arun()
 
@@ -208,6 +219,7 @@ class Experiment:
         refresh_cache: bool = False,
         concurrency: int | None = None,
         progress: bool = True,
+        fresh: bool = False,
     ) -> Run:
         """Blocking :meth:`arun`; works in scripts and notebooks.
 
@@ -224,6 +236,7 @@ class Experiment:
             refresh_cache=refresh_cache,
             concurrency=concurrency,
             progress=progress,
+            fresh=fresh,
         )
         with interrupts_cancel(runner):
             return run_sync(runner.arun())
@@ -244,6 +257,7 @@ class Experiment:
                 "source": self.tasks.source,
                 "count": len(self.tasks),
                 "fingerprint": self.tasks.fingerprint,
+                **cluster_description(self.tasks),
             },
             "arms": {
                 name: {"strategy": describe_strategy(arm.strategy), "params": _params(arm.params)}
@@ -284,14 +298,17 @@ def describe_strategy(strategy: Strategy) -> dict[str, Any]:
         "template": strategy.template.name,
         "template_hash": strategy.template.hash,
         "extractor": type(strategy.extractor).__name__,
+        "extractor_settings": settings_of(strategy.extractor),
         "params": _params(strategy.params),
     }
     for attribute in ("system", "answer_format", "n", "k", "batch_size"):
         value = getattr(strategy, attribute, None)
         if value is not None:
             description[attribute] = value
-    if getattr(strategy, "stopping", None) is not None:
-        description["stopping"] = repr(strategy.stopping)  # type: ignore[attr-defined]
+    for attribute in ("stopping", "vote"):
+        value = getattr(strategy, attribute, None)
+        if value is not None:
+            description[attribute] = settings_of(value)
     examples = getattr(strategy, "examples", None)
     if examples:
         text = json.dumps(examples, sort_keys=True, default=str)
@@ -301,7 +318,7 @@ def describe_strategy(strategy: Strategy) -> dict[str, Any]:
         }
     selector = getattr(strategy, "selector", None)
     if selector is not None:
-        description["selection"] = type(selector).__name__
+        description["selection"] = settings_of(selector)
     base = getattr(strategy, "base", None)
     if isinstance(base, Strategy):
         description["base"] = describe_strategy(base)

@@ -6,6 +6,7 @@ The schema (paths are relative to the YAML file's folder)::
     description: ...                  # optional, free text
     tasks: arithmetic.jsonl           # a .jsonl/.csv file, or
     #   {path: f.csv, id_field: id, expected_field: answer, input_fields: [question],
+    #    cluster_field: passage,      # tasks in groups: cluster-bootstrap intervals
     #    limit: 20}                   # limit: only the first 20 tasks (all are checked)
     providers:                        # name -> provider string (see providers.registry)
       local: local                    #   or {provider: local, concurrency: 1, options: {...}}
@@ -38,7 +39,7 @@ from typing import Any
 
 import yaml
 
-from promptlab.errors import ConfigurationError, DataError
+from promptlab.errors import ConfigurationError
 from promptlab.experiments.definition import Experiment
 from promptlab.experiments.strategy_specs import (
     Path_,
@@ -66,7 +67,9 @@ TOP_KEYS = frozenset(
     }
 )
 REQUIRED_TOP = ("tasks", "providers", "scorers", "arms")
-_TASK_KEYS = frozenset({"path", "id_field", "expected_field", "input_fields", "limit"})
+_TASK_KEYS = frozenset(
+    {"path", "id_field", "expected_field", "input_fields", "cluster_field", "limit"}
+)
 _PROVIDER_KEYS = frozenset({"provider", "concurrency", "options"})
 
 
@@ -200,12 +203,7 @@ def _tasks(value: Any, folder: Path) -> TaskSet:
         )
     if file.suffix.lower() not in (".jsonl", ".csv"):
         raise SpecError(path, f"expected a .jsonl or .csv task file, got {value!r}.")
-    try:
-        tasks = TaskSet.load(file, **fields)
-    except DataError:
-        raise
-    except TypeError as exc:  # pragma: no cover - keys are checked above
-        raise SpecError(path, str(exc)) from exc
+    tasks = TaskSet.load(file, **fields)  # keys and types are checked above
     # The whole file is checked above; the limit then keeps its first tasks.
     return tasks if limit is None else tasks[:limit]
 

@@ -3,20 +3,30 @@
 The judge prompt is a promptlab :class:`~promptlab.templating.template.PromptTemplate`
 (chat blocks) and goes through any promptlab provider, so a local model, a hosted one or
 a :class:`~promptlab.testing.FakeProvider` can judge. The judge is asked to reason first
-and end with a verdict line; its whole reply is stored as the score's note, so every
-grade can be audited.
+and end with a structured verdict, a JSON object such as ``{"verdict": "PASS"}`` (or
+``{"score": 4}`` on a scale); its whole reply is stored as the score's note, so every
+grade can be audited. promptlab's providers have no JSON-output mode to switch on, so
+the structure is asked for in the prompt, and :func:`parse_verdict` reads the JSON object
+first and falls back to the written forms judges actually produce:
 
-Verdicts: in pass/fail mode (default) a line ``Verdict: PASS`` or ``Verdict: FAIL``
-(``yes``/``no`` and ``correct``/``incorrect`` are accepted) gives 1.0 or 0.0. With
-``scale=(low, high)`` the judge ends with ``Score: <number>`` and the number, which must lie
-in the range, is the score. The last verdict line wins. A reply without a readable
-verdict scores NaN with a note (the cell stays in the run; its other scores still count).
-A failed judge call raises the provider's error, so the runner records the cell as
-errored and retries it on the next run.
+* pass/fail: ``Verdict: PASS``, ``**Verdict**: PASS``, ``**Verdict:** PASS``,
+  ``Verdict - PASS``, ``Final verdict: **FAIL**``, ``PASSED``/``FAILED``, a bare
+  ``PASS`` on the last line; ``yes``/``no`` and ``correct``/``incorrect`` are accepted;
+* scale ``(low, high)``: ``Score: 4``, ``**Score**: 4``, ``Score: 4/5`` and
+  ``Score: 4 out of 5``. A number "out of" something else than ``high`` (``4/10`` on a
+  1-5 scale) or outside the range is not a verdict.
+
+The judge's **own final** verdict counts: the last one, leaving out verdicts inside a
+quoted example (a ``>`` quote, a fenced code block, or in quotation marks or backticks).
+A reply without a readable verdict scores NaN with a note holding the reply: the cell
+stays in the run, its other scores still count, and it shows in the summary's
+``unscored`` count and in a warning naming how many and one example. A failed judge call
+also leaves NaN with a note (see :func:`~promptlab.experiments.scoring.score_result`).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -49,22 +59,32 @@ Rubric:
 {% endif %}Response to grade:
 {{ response }}
 
-Explain your reasoning briefly, then end with one final line of the form
-{% if scale %}"Score: <a number from {{ scale[0] }} to {{ scale[1] }}>".{% else %}\
-"Verdict: PASS" or "Verdict: FAIL".{% endif %}
+Explain your reasoning briefly, then end with one final line holding only a JSON object:
+{% if scale %}{"score": <a number from {{ scale[0] }} to {{ scale[1] }}>}{% else %}\
+{"verdict": "PASS"} or {"verdict": "FAIL"}{% endif %}
 {% enduser %}
 """
 
-_VERDICT = re.compile(
-    r"verdict\s*[:=]\s*\**\s*(pass|fail|yes|no|correct|incorrect)\b", re.IGNORECASE
+_OUTCOMES = r"(passed|pass|failed|fail|yes|no|incorrect|correct)"
+_VERDICT = re.compile(r"\bverdict(?:\s+is)?[^\w\n]{1,8}" + _OUTCOMES + r"\b", re.IGNORECASE)
+_BARE_VERDICT = re.compile(r"^[^\w\"'`“”]*(passed|pass|failed|fail|incorrect|correct)\W*$", re.I)
+_NUMBER = r"(-?\d+(?:\.\d+)?)"
+_SCORE = re.compile(
+    r"\bscore(?:\s+is)?[\s*_:=–—-]{1,8}?" + _NUMBER + r"(?:\s*(?:/|out\s+of)\s*" + _NUMBER + ")?",
+    re.IGNORECASE,
 )
-_BARE_VERDICT = re.compile(r"^\W*(pass|fail|correct|incorrect)\W*$", re.IGNORECASE)
-_SCORE = re.compile(r"score\s*[:=]\s*\**\s*(-?\d+(?:\.\d+)?)(?:\s*/\s*\d+(?:\.\d+)?)?", re.I)
-_PASSING = {"pass", "yes", "correct"}
+_PASSING = {"pass", "passed", "yes", "correct", "true"}
+_FAILING = {"fail", "failed", "no", "incorrect", "false"}
+_FENCE = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
+_JSON_OBJECT = re.compile(r"\{[^{}]*\}")
 
 
 def parse_verdict(reply: str, scale: tuple[float, float] | None = None) -> float | None:
     """Read the judge's verdict from its reply: 1.0/0.0, a number on the scale, or None.
+
+    A JSON object with ``"verdict"`` (or ``"score"``) is read first (the last one, fenced
+    or not); otherwise the written forms listed in this module's docstring, the last one
+    outside quoted examples.
 
     Args:
         reply: The judge's full reply.
@@ -76,22 +96,89 @@ def parse_verdict(reply: str, scale: tuple[float, float] | None = None) -> float
     Example:
         >>> parse_verdict("The answer is right.\\nVerdict: PASS")
         1.0
+        >>> parse_verdict('Close, but one step is wrong.\\n{"score": 3}', scale=(1, 5))
+        3.0
     """
+    structured = _from_json(reply, scale)
+    if structured is not None:
+        return structured
+    text = _unquoted_text(reply)
     if scale is not None:
-        numbers = _SCORE.findall(reply)
-        if not numbers:
+        scores = _unquoted_matches(_SCORE, text)
+        if not scores:
             return None
-        value = float(numbers[-1])
-        return value if scale[0] <= value <= scale[1] else None
-    words = _VERDICT.findall(reply)
+        value, out_of = scores[-1].group(1), scores[-1].group(2)
+        return _on_scale(float(value), None if out_of is None else float(out_of), scale)
+    words = [match.group(1) for match in _unquoted_matches(_VERDICT, text)]
     if not words:
         # A judge that ends with a bare "PASS" line still said what it meant.
-        lines = [line for line in reply.strip().splitlines() if line.strip()]
+        lines = [line for line in text.strip().splitlines() if line.strip()]
         bare = _BARE_VERDICT.match(lines[-1]) if lines else None
         if bare is None:
             return None
         words = [bare.group(1)]
     return 1.0 if words[-1].lower() in _PASSING else 0.0
+
+
+def _on_scale(value: float, out_of: float | None, scale: tuple[float, float]) -> float | None:
+    if out_of is not None and out_of != scale[1]:
+        return None  # "4/10" on a 1-5 scale: another scale, not ours
+    return value if scale[0] <= value <= scale[1] else None
+
+
+def _from_json(reply: str, scale: tuple[float, float] | None) -> float | None:
+    """The verdict of the last JSON object in the reply that holds one, else None."""
+    key = "score" if scale is not None else "verdict"
+    # A fenced ```json block is the answer asked for; a ">" quoted or in-quotes one is not.
+    unquoted = "\n".join(line for line in reply.splitlines() if not line.lstrip().startswith(">"))
+    for match in reversed(_unquoted_matches(_JSON_OBJECT, unquoted)):
+        try:
+            data = json.loads(match.group(0))
+        except ValueError:
+            continue
+        if not isinstance(data, dict):
+            continue
+        fields = {str(k).strip().lower(): v for k, v in data.items()}
+        if key not in fields:
+            continue
+        value = fields[key]
+        if scale is not None:
+            if isinstance(value, bool):
+                return None
+            if isinstance(value, (int, float)):
+                return _on_scale(float(value), None, scale)
+            return parse_verdict(f"Score: {value}", scale) if isinstance(value, str) else None
+        if isinstance(value, bool):
+            return 1.0 if value else 0.0
+        word = str(value).strip().strip("*").lower()
+        if word in _PASSING:
+            return 1.0
+        if word in _FAILING:
+            return 0.0
+        return None
+    return None
+
+
+def _unquoted_text(reply: str) -> str:
+    """The reply without fenced code blocks and ``>`` quoted lines (quoted examples)."""
+    text = _FENCE.sub("\n", reply)
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(">"))
+
+
+def _unquoted_matches(pattern: re.Pattern[str], text: str) -> list[re.Match[str]]:
+    """Matches not inside quotation marks or backticks on their line."""
+    found = []
+    for match in pattern.finditer(text):
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        before = text[line_start : match.start()]
+        quoted = (
+            before.count('"') % 2 == 1
+            or before.count("`") % 2 == 1
+            or before.count("“") > before.count("”")
+        )
+        if not quoted:
+            found.append(match)
+    return found
 
 
 class JudgeScorer:
@@ -184,17 +271,22 @@ class JudgeScorer:
     async def score(self, task: Any, result: StrategyResult) -> Score:
         """Ask the judge; its full reply becomes the note.
 
+        A reply without a readable verdict scores NaN with a note that says so and holds
+        the reply.
+
         Raises:
-            ProviderError: The judge call failed (the cell is then recorded as errored).
+            ProviderError: The judge call failed (in an experiment the judge's score for
+                the cell is then NaN with the error as its note; other scores stand).
         """
         completion = await self.provider.complete(self.render(task, result))
         reasoning = completion.text
         value = parse_verdict(reasoning, self.scale)
         if value is None:
             wanted = (
-                f"'Score: <number from {self.scale[0]} to {self.scale[1]}>'"
+                f'{{"score": <number from {self.scale[0]:g} to {self.scale[1]:g}>}} or '
+                f"'Score: <number>' on that scale"
                 if self.scale
-                else "'Verdict: PASS' or 'Verdict: FAIL'"
+                else '{"verdict": "PASS"}, {"verdict": "FAIL"} or a line \'Verdict: PASS\''
             )
             return Score(
                 math.nan, f"judge gave no readable verdict (wanted {wanted}); reply: {reasoning}"

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Literal
 
 from promptlab.answers import ChoiceAnswer, NumericAnswer, TextAnswer
@@ -164,11 +164,8 @@ class NumericMatch(_MatchScorer):
         self.tolerance = float(tolerance)
         self.relative_tolerance = float(relative_tolerance)
 
-    def _number(self, value: Any) -> Decimal | None:
-        canonical = self._numbers.normalize(value)
-        if canonical is None:
-            canonical = self._numbers.extract(str(value))
-        return None if canonical is None else Decimal(canonical)
+    def _number(self, value: Any) -> Fraction | None:
+        return self._numbers.value(value)
 
     def matches(self, candidate: str, expected: Any) -> bool:
         got, want = self._number(candidate), self._number(expected)
@@ -176,10 +173,10 @@ class NumericMatch(_MatchScorer):
             return False
         if got == want:
             return True
-        # Decimal keeps exactness for the equality case; tolerances are floats anyway.
-        return math.isclose(
-            float(got), float(want), rel_tol=self.relative_tolerance, abs_tol=self.tolerance
-        )
+        # Exact arithmetic: fractions such as 1/3 compare as numbers, and a huge value
+        # cannot overflow a float.
+        relative, absolute = Fraction(str(self.relative_tolerance)), Fraction(str(self.tolerance))
+        return abs(got - want) <= max(relative * abs(want), absolute)
 
     async def score(self, task: Any, result: StrategyResult) -> Score:
         """1.0 if the numbers match; NaN with a note if the expected answer is not a number."""

@@ -12,7 +12,13 @@ unpaired test throws that away and needs many more tasks to see the same differe
 
 Either way the accuracy (mean score) difference gets a paired-bootstrap percentile
 interval: task indices are resampled with replacement, so each resample keeps every
-task's pair together.
+task's pair together. When tasks come in clusters (pass ``clusters``) whole clusters are
+resampled instead (a cluster bootstrap, ``ci_method="cluster_bootstrap"``); the tests'
+p-values still treat tasks as independent, and the note says so.
+
+The per-task Pearson correlation between the two arms (``correlation``) shows how much
+pairing gained: the variance of the difference is ``var(a) + var(b) - 2 cov(a, b)``, so
+the higher the correlation, the narrower the paired interval compared with an unpaired one.
 
 Example:
     >>> result = compare_paired([1, 1, 1, 0, 1], [0, 1, 0, 0, 1], seed=0)
@@ -31,13 +37,16 @@ from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar
 
 from promptlab.experiments.statistics import (
+    ClusterLabels,
     StatisticsInputError,
     as_score_array,
     check_confidence,
+    check_n_bootstrap,
+    cluster_bootstrap_ci,
     is_binary,
 )
 
-__all__ = ["PairedComparison", "compare_paired", "paired_bootstrap_ci"]
+__all__ = ["PairedComparison", "compare_paired", "pair_correlation", "paired_bootstrap_ci"]
 
 # Resample in blocks so that memory stays near this many index entries however many tasks
 # there are (10_000 resamples x 10_000 tasks would otherwise be 800 MB of indices).
@@ -64,6 +73,11 @@ class PairedComparison:
         b_only_correct: McNemar's *c*, tasks A got wrong and B got right (binary only).
         n_bootstrap: Number of bootstrap resamples behind the interval.
         note: Caveats in plain words, or ``""``.
+        ci_method: ``"paired_bootstrap"`` (tasks resampled) or ``"cluster_bootstrap"``
+            (clusters of tasks resampled).
+        n_clusters: Number of clusters for a cluster bootstrap, else None.
+        correlation: Pearson correlation of the two arms' per-task scores; NaN with fewer
+            than two pairs or when either arm scored every task the same.
     """
 
     n_pairs: int
@@ -80,6 +94,9 @@ class PairedComparison:
     b_only_correct: int | None
     n_bootstrap: int
     note: str = ""
+    ci_method: str = "paired_bootstrap"
+    n_clusters: int | None = None
+    correlation: float = math.nan
 
 
 def paired_bootstrap_ci(
@@ -107,7 +124,7 @@ def paired_bootstrap_ci(
         StatisticsInputError: Bad ``n_bootstrap`` or ``confidence``, or non-finite differences.
     """
     check_confidence(confidence)
-    _check_n_bootstrap(n_bootstrap)
+    check_n_bootstrap(n_bootstrap)
     values = as_score_array(differences, name="differences")
     n = values.size
     if n == 0:
@@ -131,6 +148,7 @@ def compare_paired(
     seed: int | None,
     n_bootstrap: int = 10_000,
     confidence: float = 0.95,
+    clusters: ClusterLabels | None = None,
 ) -> PairedComparison:
     """Compare two arms whose scores are aligned by task (element i is the same task).
 
@@ -144,6 +162,8 @@ def compare_paired(
             unless you pass ``None`` on purpose).
         n_bootstrap: Number of bootstrap resamples for the interval.
         confidence: Coverage of the interval, strictly between 0 and 1.
+        clusters: Each task's cluster label (same order), or None when tasks are
+            independent; with it the interval is a cluster bootstrap.
 
     Returns:
         A :class:`PairedComparison`. With no pairs every number is NaN, ``test`` is
@@ -154,7 +174,7 @@ def compare_paired(
             is out of range.
     """
     check_confidence(confidence)
-    _check_n_bootstrap(n_bootstrap)
+    check_n_bootstrap(n_bootstrap)
     a = as_score_array(a_scores, name="a_scores")
     b = as_score_array(b_scores, name="b_scores")
     if a.size != b.size:
@@ -164,9 +184,16 @@ def compare_paired(
         )
     n = int(a.size)
     differences = a - b
-    low, high = paired_bootstrap_ci(
-        differences, seed=seed, n_bootstrap=n_bootstrap, confidence=confidence
-    )
+    n_clusters: int | None = None
+    if clusters is None:
+        low, high = paired_bootstrap_ci(
+            differences, seed=seed, n_bootstrap=n_bootstrap, confidence=confidence
+        )
+    else:
+        low, high = cluster_bootstrap_ci(
+            differences, clusters, seed=seed, n_bootstrap=n_bootstrap, confidence=confidence
+        )
+        n_clusters = len(set(np.asarray(clusters, dtype=object).ravel().tolist()))
     # The test-specific fields are filled in by _mcnemar_exact or _wilcoxon.
     estimate = PairedComparison(
         n_pairs=n,
@@ -182,12 +209,45 @@ def compare_paired(
         a_only_correct=None,
         b_only_correct=None,
         n_bootstrap=n_bootstrap,
+        ci_method="paired_bootstrap" if clusters is None else "cluster_bootstrap",
+        n_clusters=n_clusters,
+        correlation=pair_correlation(a, b),
     )
     if n == 0:
         return replace(estimate, note="no tasks were scored in both arms; nothing to compare")
     if is_binary(a) and is_binary(b):
-        return _mcnemar_exact(a, b, estimate)
-    return _wilcoxon(differences, estimate)
+        result = _mcnemar_exact(a, b, estimate)
+    else:
+        result = _wilcoxon(differences, estimate)
+    if clusters is None:
+        return result
+    caveat = (
+        f"interval by cluster bootstrap over {n_clusters} clusters; the p-value treats "
+        f"tasks as independent, so it is too small when clusters matter: trust the interval"
+    )
+    return replace(result, note="; ".join(part for part in (result.note, caveat) if part))
+
+
+def pair_correlation(a_scores: ArrayLike, b_scores: ArrayLike) -> float:
+    """Pearson correlation of two arms' per-task scores (``numpy.corrcoef``).
+
+    NaN with fewer than two pairs, or when either arm has the same score on every task
+    (the correlation is undefined then).
+
+    Example:
+        >>> round(pair_correlation([1, 0, 1, 1], [1, 0, 0, 1]), 3)
+        0.577
+    """
+    a = as_score_array(a_scores, name="a_scores")
+    b = as_score_array(b_scores, name="b_scores")
+    if a.size != b.size:
+        raise StatisticsInputError(
+            f"a_scores has {a.size} scores but b_scores has {b.size}; the correlation "
+            f"needs scores paired by task."
+        )
+    if a.size < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return math.nan
+    return float(np.corrcoef(a, b)[0, 1])
 
 
 def _mcnemar_exact(
@@ -260,15 +320,3 @@ def _wilcoxon(differences: NDArray[np.float64], estimate: PairedComparison) -> P
         b_only_correct=None,
         note="; ".join(notes),
     )
-
-
-def _check_n_bootstrap(n_bootstrap: int) -> None:
-    if (
-        isinstance(n_bootstrap, bool)
-        or not isinstance(n_bootstrap, (int, np.integer))
-        or n_bootstrap < 1
-    ):
-        raise StatisticsInputError(
-            f"n_bootstrap={n_bootstrap!r} is not allowed: it must be a positive integer "
-            f"(10_000 is a good default for a 95% interval)."
-        )

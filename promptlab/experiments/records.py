@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any
 
+from promptlab.answers import stopped_for_length
+
 CELLS_FILE = "cells.jsonl"
 
 
@@ -36,6 +38,9 @@ class CellRecord:
         expected: The task's expected answer.
         outputs: The raw text of every sample.
         answers: The answer extracted from each sample (None where there was none).
+        finish_reasons: Why each sample's generation ended, as the provider said
+            (``"stop"``, ``"length"``...; None where it did not say). Records written
+            before promptlab recorded them hold an empty list.
         answer: The final answer (the vote winner for self-consistency).
         votes, confidence, no_answer, stop_reason: Self-consistency details.
         scores: Scorer name -> score (float; NaN where a scorer could not score).
@@ -61,6 +66,7 @@ class CellRecord:
     expected: Any = None
     outputs: list[str] = field(default_factory=list)
     answers: list[str | None] = field(default_factory=list)
+    finish_reasons: list[str | None] = field(default_factory=list)
     answer: str | None = None
     votes: dict[str, int] | None = None
     confidence: float | None = None
@@ -83,6 +89,11 @@ class CellRecord:
     def id(self) -> str:
         """See :func:`cell_id`."""
         return cell_id(self.task_id, self.arm, self.provider, self.repeat)
+
+    @property
+    def truncated(self) -> int:
+        """How many samples the token limit cut off (no answer unless an answer line was done)."""
+        return sum(1 for reason in self.finish_reasons if stopped_for_length(reason))
 
     @property
     def ok(self) -> bool:

@@ -65,6 +65,9 @@ def write_report(run: Run, path: str | Path, *, scorer: str | None = None) -> Pa
 def _meta(run: Run) -> list[tuple[str, str]]:
     frame = run.cells
     errors = int((~frame["ok"]).sum()) if "ok" in frame else 0
+    ok = frame[frame["ok"]] if "ok" in frame else frame.iloc[0:0]
+    samples = int(ok["n_samples"].sum()) if "n_samples" in ok else 0
+    truncated = int(ok["truncated"].sum()) if "truncated" in ok else 0
     experiment = run.experiment
     tasks = experiment.get("tasks") or {}
     return [
@@ -73,11 +76,21 @@ def _meta(run: Run) -> list[tuple[str, str]]:
         ("Providers", ", ".join(run.providers)),
         ("Scorers", ", ".join(run.scorers)),
         ("Cells", f"{len(frame)} ({errors} errored)"),
+        ("Truncated samples", _truncated_text(truncated, samples)),
         ("Repeats", str(experiment.get("repeats", "–"))),
         ("Seed", str(run.seed)),
         ("promptlab", str(experiment.get("promptlab_version", "–"))),
         ("Generated", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
     ]
+
+
+def _truncated_text(truncated: int, samples: int) -> str:
+    if not truncated:
+        return f"0 of {samples}"
+    return (
+        f"{truncated} of {samples} cut off by the token limit (max_tokens); they have no "
+        "answer unless they finished a final-answer line"
+    )
 
 
 def _html(

@@ -67,9 +67,13 @@ def report_sections(run: Run, scorer: str | None) -> list[Section]:
         Section(
             f"Summary ({name})",
             "Accuracy is the mean score over tasks with a 95% interval (Wilson for right/wrong "
-            "scores, Student-t otherwise). Errored cells are counted as errors, not as wrong "
-            "answers; unscored cells are those the scorer could not score. Cost is 'unknown' "
-            "when any price was unknown. Latency percentiles leave out cache hits.",
+            "scores, Student-t otherwise, or a cluster bootstrap when the tasks come in "
+            "clusters; ci_method says which). Errored cells are counted as errors, not as wrong "
+            "answers; unscored cells are those the scorer could not score. Truncated counts the "
+            "samples cut off by the token limit (max_tokens): such a sample has no answer "
+            "unless it finished a final-answer line, so many of them mean the limit is too "
+            "low for the arm. Cost is 'unknown' when any price was unknown. Latency "
+            "percentiles leave out cache hits.",
             tables=[("", _format_summary(summary))],
             figures=[("accuracy", accuracy_figure(summary, name), "Accuracy with 95% CI")],
         )
@@ -110,7 +114,7 @@ def _cost_plot(run: Run, scorer: str) -> tuple[str, Figure, str]:
 
 
 def _format_summary(summary: pd.DataFrame) -> pd.DataFrame:
-    shown = with_ci_column(summary.drop(columns=["scorer", "ci_method", "cells"]), "95% CI")
+    shown = with_ci_column(summary.drop(columns=["scorer", "cells"]), "95% CI")
     return format_columns(
         shown,
         {
@@ -146,6 +150,7 @@ def _format_comparison(table: pd.DataFrame) -> pd.DataFrame:
         {
             "mean_a": fmt_number,
             "mean_b": fmt_number,
+            "correlation": fmt_number,
             "diff": lambda v: "–" if pd.isna(v) else f"{float(v):+.3f}",
             "p_value": fmt_p,
             "p_adjusted": fmt_p,
@@ -160,7 +165,11 @@ def _comparisons(run: Run, scorer: str) -> Section:
         "Each pair of arms is compared on the tasks both scored: McNemar's exact test on "
         "right/wrong scores (a_only_correct / b_only_correct are the discordant tasks), "
         "Wilcoxon signed-rank on graded scores; diff = A - B with a paired-bootstrap 95% "
-        "interval. p_adjusted is Holm-corrected over every test in the table.",
+        "interval (a cluster bootstrap when the tasks come in clusters; ci_method says "
+        "which). correlation is the per-task correlation of the two arms' scores: the higher "
+        "it is, the more pairing narrowed the interval. n_unscored counts cells left out "
+        "because the scorer could not score them. p_adjusted is Holm-corrected over every "
+        "test in the table.",
     )
     if len(run.arms) >= 2:
         section.tables.append(("Arms", _format_comparison(run.compare_all(scorer=scorer))))
@@ -202,6 +211,8 @@ def _self_consistency(run: Run) -> Section | None:
                 continue
             label = f"{arm} · {provider}"
             shares[label] = cells["confidence"].tolist()
+            if cells["expected"].isna().all():
+                continue  # maj@k needs expected answers (tasks without one have no curve)
             curve = run.majority_at_k(arm, provider)
             if not curve.empty:
                 curves[label] = curve

@@ -30,8 +30,17 @@ from promptlab.experiments.run_comparisons import (
     compare_two,
     paired_tasks_needed,
 )
-from promptlab.experiments.run_files import cells_frame, read_cells, read_experiment, scorer_names
+from promptlab.experiments.run_files import (
+    cells_frame,
+    in_definition,
+    read_cells,
+    read_experiment,
+    scorer_names,
+)
 from promptlab.experiments.run_summary import summarize_cells
+from promptlab.experiments.sample_size import TasksNeeded
+from promptlab.experiments.tasks import task_clusters_of
+from promptlab.experiments.unscored import warn_unscored
 
 __all__ = ["Run"]
 
@@ -51,6 +60,8 @@ class Run:
         experiment: The experiment's description.
         scorers: Scorer names, the default (first) one used when ``scorer=None``.
         seed: Seed for bootstrap intervals (the experiment's seed), so tables reproduce.
+        clusters: Task id -> cluster label when the task set named a ``cluster_field``
+            (intervals are then cluster-bootstrap ones), else None.
     """
 
     def __init__(
@@ -64,11 +75,9 @@ class Run:
         self.run_dir = Path(run_dir) if run_dir is not None else None
         declared = [s for s in self.experiment.get("scorers") or [] if isinstance(s, Mapping)]
         self.scorers = scorer_names(self.records, [str(s["name"]) for s in declared if "name" in s])
-        self._declared_binary = {
-            str(s["name"]): bool(s["binary"]) for s in declared if "name" in s and "binary" in s
-        }
         seed = self.experiment.get("seed")
         self.seed = int(seed) if isinstance(seed, (int, float)) else 0
+        self.clusters = task_clusters_of(self.experiment)
         self._frame: pd.DataFrame | None = None
         self._arms = _ordered(self.experiment.get("arms"), (r.arm for r in self.records))
         self._providers = _ordered(
@@ -79,12 +88,16 @@ class Run:
     def load(cls, run_dir: str | Path) -> Run:
         """Read a run directory: ``cells.jsonl`` (last record per cell wins), ``experiment.json``.
 
+        Only cells of the run's current definition are kept: cells of tasks, arms or
+        providers since removed from the experiment, and repeats beyond ``repeats``, stay
+        on disk but are not part of the run. Damaged lines are skipped with one warning.
+
         Raises:
-            DataError: The directory holds no ``cells.jsonl``, or a line in it (other than a
-                truncated last line) is not a cell record.
+            DataError: The directory holds no ``cells.jsonl``.
         """
         path = Path(run_dir)
-        return cls(read_cells(path), read_experiment(path), path)
+        experiment = read_experiment(path)
+        return cls(in_definition(read_cells(path), experiment), experiment, path)
 
     # -- the data ---------------------------------------------------------------------
 
@@ -121,22 +134,14 @@ class Run:
             )
         return scorer
 
-    def is_binary(self, scorer: str | None = None) -> bool:
-        """Whether a scorer gives right/wrong scores (declared, else read from the scores)."""
-        name = self.scorer_name(scorer)
-        if name in self._declared_binary:
-            return self._declared_binary[name]
-        values = self.scored(name)["score"].to_numpy()
-        return bool(np.all((values == 0.0) | (values == 1.0)))
-
     def scored(self, scorer: str | None = None) -> pd.DataFrame:
-        """Long table of usable scores: cells without error whose score is not NaN.
+        """Long table of usable scores: cells without error whose score is a finite number.
 
         Columns: ``arm, provider, task_id, repeat, score``.
         """
         name = self.scorer_name(scorer)
         frame = self._cells
-        usable = frame[frame["ok"] & frame[f"score_{name}"].notna()]
+        usable = frame[frame["ok"] & np.isfinite(frame[f"score_{name}"])]
         table = usable[["arm", "provider", "task_id", "repeat", f"score_{name}"]]
         return table.rename(columns={f"score_{name}": "score"}).reset_index(drop=True)
 
@@ -149,10 +154,16 @@ class Run:
         a Wilson interval for right/wrong scores and a Student-t interval otherwise
         (``ci_method``). ``cost_usd`` is NaN when any successful cell's cost is unknown,
         never a silent 0. Latency percentiles leave out cache hits, which measure the
-        cache rather than the model.
+        cache rather than the model. When the tasks name clusters the interval is a
+        cluster bootstrap (``ci_method="cluster_bootstrap"``). Cells the scorer could not
+        score are counted in ``unscored``, with an :class:`UnscoredWarning` giving the
+        count and one example.
         """
         name = self.scorer_name(scorer)
-        return summarize_cells(self._cells, name, self.arms, self.providers)
+        warn_unscored(self._cells, name)
+        return summarize_cells(
+            self._cells, name, self.arms, self.providers, clusters=self.clusters, seed=self.seed
+        )
 
     def compare(
         self,
@@ -169,8 +180,11 @@ class Run:
         Right/wrong scores get McNemar's exact test (with the discordant counts
         ``a_only_correct``/``b_only_correct``); graded scores, and right/wrong scores
         averaged over repeats, get the Wilcoxon signed-rank test. Either way ``diff`` (A
-        minus B) has a paired-bootstrap 95% interval. Tasks errored or unscored in
-        either arm are dropped from the pair (counted in ``n_dropped``).
+        minus B) has a paired-bootstrap 95% interval, or a cluster-bootstrap one when the
+        tasks name clusters (``ci_method``). ``correlation`` is the per-task Pearson
+        correlation of the two arms' scores (how much pairing gained). Tasks errored or
+        unscored in either arm are dropped from the pair (counted in ``n_dropped``);
+        ``n_unscored`` counts the two arms' cells that had no usable score.
 
         Args:
             a: Arm A (or provider A with ``by="provider"``).
@@ -224,14 +238,20 @@ class Run:
         scorer: str | None = None,
         alpha: float = 0.05,
         power: float = 0.8,
-    ) -> int:
+    ) -> TasksNeeded:
         """Paired tasks needed to detect a difference between two arms (McNemar, Connor 1987).
 
-        Whatever is not given is taken from this run: the observed accuracies of ``a`` and
-        ``b`` (default: the first two arms) and their observed discordance, the share of
-        tasks where exactly one arm is right (mean ``|a - b|`` per task). With
-        ``difference`` the target becomes ``p_a = p_b + difference`` around B's observed
-        accuracy: "how many tasks to detect a 5-point gain over B?".
+        Whatever is not given is taken from this run, on tasks scored in both arms with
+        repeats averaged per task: the observed accuracies of ``a`` and ``b`` (default: the
+        first two arms) and the observed discordance, the share of tasks where exactly one
+        arm is right (for graded per-task scores, such as right/wrong averaged over
+        repeats: the standard deviation of the per-task differences). With ``difference``
+        the target becomes ``p_a = p_b + difference`` around B's observed accuracy: "how
+        many tasks to detect a 5-point gain over B?"; the observed discordance is kept, or
+        replaced by the conservative bound (the largest possible, most tasks) when the
+        target makes it impossible. The result is an ``int`` whose ``assumption`` (and
+        ``repr``) says which case applied; see
+        :func:`~promptlab.experiments.sample_size.tasks_needed_from_scores`.
 
         Raises:
             ConfigurationError: The arms scored the same and no ``difference`` was given,

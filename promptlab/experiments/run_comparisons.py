@@ -2,20 +2,27 @@
 
 Comparisons run *within* a context: arms are compared within each provider (``by="arm"``)
 or providers within each arm (``by="provider"``), always paired on task id, on cells
-without error whose score is not NaN.
+without error whose score is a finite number. Cells left out for want of a score are
+counted in ``n_unscored``. When the run's tasks name clusters, intervals are
+cluster-bootstrap ones (``ci_method``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
 import pandas as pd
 
 from promptlab.errors import ConfigurationError
-from promptlab.experiments.arm_comparison import compare_all_pairs, holm_adjust, pair_on_task_id
+from promptlab.experiments.arm_comparison import (
+    compare_all_pairs,
+    holm_adjust,
+    pair_on_task_id,
+    task_clusters,
+)
 from promptlab.experiments.paired_tests import compare_paired
-from promptlab.experiments.sample_size import tasks_needed as connor_tasks_needed
+from promptlab.experiments.sample_size import TasksNeeded, tasks_needed_from_scores
+from promptlab.experiments.unscored import unscored_cells
 
 if TYPE_CHECKING:
     from promptlab.experiments.run import Run
@@ -48,11 +55,14 @@ def _columns(by: str, within_col: str) -> list[str]:
         "scorer",
         "n_pairs",
         "n_dropped",
+        "n_unscored",
         "mean_a",
         "mean_b",
+        "correlation",
         "diff",
         "ci_low",
         "ci_high",
+        "ci_method",
         "test",
         "statistic",
         "p_value",
@@ -74,6 +84,7 @@ def compare_two(
     if a == b:
         raise ConfigurationError(f"a and b are both {a!r}; pick two different {by}s.")
     data = run.scored(scorer)
+    missing = unscored_cells(run.cells, scorer)
     rows = []
     for value in within:
         subset = data[data[within_col] == value]
@@ -85,15 +96,23 @@ def compare_two(
             rows.append(row)
             continue
         paired = pair_on_task_id(subset, group_col, a, b)
-        result = compare_paired(paired.a_scores, paired.b_scores, seed=run.seed)
+        result = compare_paired(
+            paired.a_scores,
+            paired.b_scores,
+            seed=run.seed,
+            clusters=task_clusters(paired.task_ids, run.clusters),
+        )
         row.update(
             n_pairs=result.n_pairs,
             n_dropped=paired.n_dropped,
+            n_unscored=_n_unscored(missing, within_col, value, group_col, (a, b)),
             mean_a=result.mean_a,
             mean_b=result.mean_b,
+            correlation=result.correlation,
             diff=result.diff,
             ci_low=result.ci_low,
             ci_high=result.ci_high,
+            ci_method=result.ci_method,
             test=result.test,
             statistic=result.statistic,
             p_value=result.p_value,
@@ -103,9 +122,17 @@ def compare_two(
         )
         rows.append(row)
     table = pd.DataFrame(rows, columns=_columns(by, within_col))
-    for column in ("n_pairs", "n_dropped", "a_only_correct", "b_only_correct"):
+    for column in ("n_pairs", "n_dropped", "n_unscored", "a_only_correct", "b_only_correct"):
         table[column] = table[column].astype("Int64")
     return table
+
+
+def _n_unscored(
+    missing: pd.DataFrame, within_col: str, value: str, group_col: str, labels: tuple[str, ...]
+) -> int:
+    """Cells in ``missing`` (unscored ones) of these labels in this context."""
+    chosen = (missing[within_col] == value) & missing[group_col].isin(labels)
+    return int(chosen.sum())
 
 
 def compare_all_within(
@@ -117,6 +144,7 @@ def compare_all_within(
     if baseline is not None and baseline not in known:
         raise ConfigurationError(f"baseline={baseline!r} is not in this run; known {by}s: {known}.")
     data = run.scored(scorer)
+    missing = unscored_cells(run.cells, scorer)
     tables = []
     for value in within:
         subset = data[data[within_col] == value]
@@ -124,10 +152,21 @@ def compare_all_within(
         if len(present) < 2 or (baseline is not None and baseline not in present):
             continue
         table = compare_all_pairs(
-            subset, group_col, seed=run.seed, arms=present, baseline=baseline, alpha=alpha
+            subset,
+            group_col,
+            seed=run.seed,
+            arms=present,
+            baseline=baseline,
+            alpha=alpha,
+            clusters=run.clusters,
         )
         table.insert(0, within_col, value)
         table.insert(3, "scorer", scorer)
+        unscored = [
+            _n_unscored(missing, within_col, value, group_col, (arm_a, arm_b))
+            for arm_a, arm_b in zip(table["arm_a"], table["arm_b"], strict=True)
+        ]
+        table.insert(list(table.columns).index("n_dropped") + 1, "n_unscored", unscored)
         tables.append(table)
     if not tables:
         columns = [*_columns("arm", within_col), "p_adjusted", "significant"]
@@ -155,7 +194,7 @@ def paired_tasks_needed(
     scorer: str,
     alpha: float,
     power: float,
-) -> int:
+) -> TasksNeeded:
     """See :meth:`Run.tasks_needed`."""
     if a is None:
         a = next((arm for arm in run.arms if arm != b), None)
@@ -168,38 +207,23 @@ def paired_tasks_needed(
     _axes(run, "arm", provider, None)
     provider = provider or run.providers[0]
     data = run.scored(scorer)
-    paired = pair_on_task_id(data[data["provider"] == provider], "arm", a, b)
+    data = data[data["provider"] == provider]
+    paired = pair_on_task_id(data, "arm", a, b)  # repeats are averaged per task
     if paired.a_scores.size == 0 and (p_a is None or p_b is None or discordance is None):
         raise ConfigurationError(
             f"arms {a!r} and {b!r} share no scored tasks on provider {provider!r}, so nothing "
             f"can be estimated from this run; pass p_a=, p_b= and discordance=."
         )
-    target_b = float(paired.b_scores.mean()) if p_b is None else p_b
-    if difference is not None:
-        target_a = target_b + difference
-        if not 0.0 <= target_a <= 1.0:
-            target_a = target_b - difference
-    else:
-        target_a = float(paired.a_scores.mean()) if p_a is None else p_a
-    if target_a == target_b:
-        raise ConfigurationError(
-            f"arms {a!r} and {b!r} both score {target_a:.3f}; a sample size exists only for a "
-            f"difference. Pass difference= (e.g. 0.05) for the smallest gain you care about."
-        )
-    if discordance is None:
-        # Observed share of tasks where exactly one arm is right (mean |a - b| per task);
-        # it cannot be below the difference itself.
-        observed = float(np.abs(paired.a_scores - paired.b_scores).mean())
-        try:
-            return connor_tasks_needed(
-                target_a,
-                target_b,
-                discordance=max(observed, abs(target_a - target_b)),
-                alpha=alpha,
-                power=power,
-            )
-        except ConfigurationError:
-            pass  # the observed discordance is impossible for these targets: use the default
-    return connor_tasks_needed(
-        target_a, target_b, discordance=discordance, alpha=alpha, power=power
+    pair = data[data["arm"].isin([a, b])]
+    repeats = int(pair.groupby(["arm", "task_id"]).size().max()) if len(pair) else 1
+    return tasks_needed_from_scores(
+        paired.a_scores,
+        paired.b_scores,
+        p_a=p_a,
+        p_b=p_b,
+        difference=difference,
+        discordance=discordance,
+        alpha=alpha,
+        power=power,
+        repeats=repeats,
     )

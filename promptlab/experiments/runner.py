@@ -9,7 +9,10 @@ are generated lazily, and each record is written to ``cells.jsonl`` and then dro
 
 Resume: cells that already have a successful record in the run directory are skipped.
 Errored cells run again, and their new record supersedes the old one (readers keep the
-last record per cell id).
+last record per cell id). Before that, the directory is locked (one writer at a time) and
+its stored definition fingerprint is checked against the experiment: a conflicting
+definition is an error, a change only in scorers re-scores the stored outputs without
+calling any provider (see :mod:`promptlab.experiments.results_store`).
 
 Ctrl-C: :meth:`Experiment.run` turns the first Ctrl-C into a cancellation. Running cells
 are cancelled, finished records stay on disk, and a message says how to resume. Then
@@ -30,8 +33,10 @@ from typing import TYPE_CHECKING, Any
 from promptlab.errors import PromptlabError
 from promptlab.experiments.cache import ResponseCache
 from promptlab.experiments.cell_runner import Cell, iter_cells, run_cell
+from promptlab.experiments.fingerprint import definition_fingerprint
 from promptlab.experiments.progress import RunProgress
-from promptlab.experiments.results_store import RunDirectory
+from promptlab.experiments.rescore import rescore_records
+from promptlab.experiments.results_store import OpenedRun, RunDirectory
 
 if TYPE_CHECKING:
     from promptlab.experiments.definition import Experiment
@@ -67,6 +72,7 @@ class ExperimentRunner:
         refresh_cache: Call providers even on cache hits and overwrite the stored responses.
         concurrency: Overrides ``experiment.concurrency``.
         progress: Show a progress bar when the console can.
+        fresh: Start over: move the directory's old records aside to a backup file.
     """
 
     def __init__(
@@ -78,9 +84,11 @@ class ExperimentRunner:
         refresh_cache: bool = False,
         concurrency: int | None = None,
         progress: bool = True,
+        fresh: bool = False,
     ) -> None:
         self.experiment = experiment
         self.directory = RunDirectory(out)
+        self.fresh = fresh
         self.cache_option = cache
         self.refresh_cache = refresh_cache
         self.concurrency = concurrency or experiment.concurrency
@@ -94,12 +102,41 @@ class ExperimentRunner:
         """Run every unfinished cell; return the run loaded from the directory."""
         self._loop = asyncio.get_running_loop()
         self._main = asyncio.current_task()
+        self.directory.lock()
+        try:
+            return await self._run_locked()
+        finally:
+            self.directory.close()
+            self.directory.unlock()
+
+    async def _run_locked(self) -> Run:
         experiment = self.experiment
-        finished = self.directory.prepare(experiment.describe())
+        fingerprint = definition_fingerprint(experiment)
+        opened = self.directory.open(fingerprint, fresh=self.fresh)
+        if opened.backup is not None:
+            print(
+                f"--fresh: the old records of {self.directory.path} are in {opened.backup}.",
+                file=sys.stderr,
+            )
+        if opened.changes.rescore:
+            await self._rescore(opened)
+        self.directory.write_definition(experiment.describe(), fingerprint)
+        finished = opened.finished_ids()
         cache = self._open_cache()
+        tasks = {task.id for task in experiment.tasks}
+        done = sum(
+            1
+            for r in opened.records
+            if r.error is None
+            and str(r.task_id) in tasks
+            and r.arm in experiment.arms
+            and r.provider in experiment.providers
+            and r.repeat < experiment.repeats
+        )
+        opened.records = []  # only ids are needed from here on: memory stays flat
         progress = RunProgress(
             experiment.n_cells,
-            min(len(finished), experiment.n_cells),
+            done,
             enabled=self.show_progress,
             description=experiment.name,
         )
@@ -144,6 +181,34 @@ class ExperimentRunner:
         from promptlab.experiments.run import Run
 
         return Run.load(self.directory.path)
+
+    async def _rescore(self, opened: OpenedRun) -> None:
+        """Only scorers changed: score the stored outputs again, calling no provider."""
+        changes = opened.changes
+        parts = []
+        if changes.scorers_changed:
+            parts.append(f"added or changed: {', '.join(changes.scorers_changed)}")
+        if changes.scorers_removed:
+            parts.append(f"removed: {', '.join(changes.scorers_removed)}")
+        print(
+            f"Rescore: the scorers differ from the run in {self.directory.path} "
+            f"({'; '.join(parts)}). Scoring the {len(opened.records)} stored cells again "
+            "from their saved outputs; no provider of the experiment is called for them "
+            "(a judge scorer still asks its judge).",
+            file=sys.stderr,
+        )
+        kept, orphaned = await rescore_records(
+            opened.records, self.experiment, changes.scorers_changed, changes.scorers_removed
+        )
+        backup = self.directory.back_up_records(orphaned)
+        if backup is not None:
+            print(
+                f"Rescore: {len(orphaned)} cells of tasks no longer in the task set cannot be "
+                f"scored again; they were moved to {backup}.",
+                file=sys.stderr,
+            )
+        self.directory.replace_records(kept)
+        opened.records = kept
 
     def cancel(self) -> bool:
         """Ask the run to stop, from any thread; False if it is not running."""

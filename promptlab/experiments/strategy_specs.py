@@ -19,7 +19,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from promptlab.answers import AnswerExtractor, ChoiceAnswer, RegexAnswer, as_extractor
+from promptlab.answers import (
+    EXTRACTOR_KINDS,
+    AnswerExtractor,
+    ChoiceAnswer,
+    RegexAnswer,
+    as_extractor,
+)
 from promptlab.errors import ConfigurationError, DataError, ParameterError, TemplateError
 from promptlab.experiments.definition import ArmSpec
 from promptlab.params import GenerationParams
@@ -45,7 +51,7 @@ STRATEGY_KEYS: dict[str, frozenset[str]] = {
 }
 _REQUIRED = {"few_shot": ("examples",), "self_consistency": ("base",)}
 _ALIASES = {"cot": "chain_of_thought", "sc": "self_consistency"}
-_EXTRACTOR_KINDS = ("numeric", "choice", "yes_no", "text")
+_EXTRACTOR_KINDS = tuple(EXTRACTOR_KINDS)
 
 
 class SpecError(ConfigurationError):
@@ -290,9 +296,14 @@ def _examples(value: Any, path: Path_, folder: Path) -> Any:
 
 
 def _stopping(value: Any, path: Path_) -> Any:
-    from promptlab.strategies.stopping import BetaStop, FixedN, WindowStop
+    from promptlab.strategies.stopping import BetaStop, DirichletStop, FixedN, WindowStop
 
-    rules: dict[str, Any] = {"beta": BetaStop, "window": WindowStop, "fixed": FixedN}
+    rules: dict[str, Any] = {
+        "beta": BetaStop,
+        "dirichlet": DirichletStop,
+        "window": WindowStop,
+        "fixed": FixedN,
+    }
     options: dict[str, Any] = {}
     if isinstance(value, Mapping):
         options = {k: v for k, v in value.items() if k != "rule"}

@@ -7,16 +7,23 @@ CSV the header is line 1) and the field.
 
 Field rules, the same for every source:
 
-* ``id_field`` (default ``"id"``) gives the task id, as a string. Rows without it get
-  ids ``"1"``, ``"2"``, ... by row position. Ids must be unique.
+* ``id_field`` (default ``"id"``) gives the task id, as a string. A row without it gets
+  an id derived from its content: the first 12 hex digits of the SHA-256 of its fields
+  (as sorted JSON), so inserting or reordering rows never re-attaches a run's answers to
+  other questions. A second identical row gets ``<id>-2``, and so on. Ids must be unique.
 * ``expected_field`` (default ``"answer"``; ``"expected"`` is accepted too when the
   default is used) is the expected answer, and every row needs it.
 * ``input_fields`` (default: every other field) become the template inputs.
+* ``cluster_field`` (default: none) names the field that says which cluster a task
+  belongs to (the passage, document or template its question comes from); every row
+  then needs it. The field stays among the inputs. Statistics on such a task set use a
+  cluster bootstrap, because tasks of one cluster are not independent.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -39,11 +46,13 @@ class Task:
         id: Unique within its task set; cells and comparisons pair on it.
         inputs: The template variables, e.g. ``{"question": "What is 2 + 3?"}``.
         expected: The expected answer, as given in the data.
+        cluster: The task's cluster (from the task set's ``cluster_field``), or None.
     """
 
     id: str
     inputs: dict[str, Any] = field(hash=False)
     expected: Any = field(default=None, hash=False)
+    cluster: str | None = field(default=None, hash=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,7 @@ class _Fields:
     id_field: str = "id"
     expected_field: str = _DEFAULT_EXPECTED
     input_fields: tuple[str, ...] | None = None
+    cluster_field: str | None = None
 
 
 class TaskSet(Sequence[Task]):
@@ -60,17 +70,32 @@ class TaskSet(Sequence[Task]):
         tasks: The tasks; their ids must be unique.
         name: A short name (the file stem for files).
         source: Where the tasks came from, for records and error messages.
+        cluster_field: The input field naming each task's cluster (a task's own
+            ``cluster``, when set, wins); None when tasks are independent.
 
     Example:
         >>> tasks = TaskSet.from_records([{"question": "2 + 3?", "answer": 5}])
         >>> tasks[0]
-        Task(id='1', inputs={'question': '2 + 3?'}, expected=5)
+        Task(id='922d6e166ea2', inputs={'question': '2 + 3?'}, expected=5)
     """
 
-    def __init__(self, tasks: Iterable[Task], *, name: str = "tasks", source: str = "") -> None:
+    def __init__(
+        self,
+        tasks: Iterable[Task],
+        *,
+        name: str = "tasks",
+        source: str = "",
+        cluster_field: str | None = None,
+    ) -> None:
         self._tasks = list(tasks)
         self.name = name
         self.source = source or name
+        self.cluster_field = cluster_field
+        if cluster_field is not None:
+            self._tasks = [
+                _with_cluster(task, cluster_field, self.source, position)
+                for position, task in enumerate(self._tasks, start=1)
+            ]
         seen: set[str] = set()
         for position, task in enumerate(self._tasks, start=1):
             if task.id in seen:
@@ -89,7 +114,12 @@ class TaskSet(Sequence[Task]):
     def __getitem__(self, index: slice) -> TaskSet: ...
     def __getitem__(self, index: int | slice) -> Task | TaskSet:
         if isinstance(index, slice):
-            return TaskSet(self._tasks[index], name=self.name, source=self.source)
+            return TaskSet(
+                self._tasks[index],
+                name=self.name,
+                source=self.source,
+                cluster_field=self.cluster_field,
+            )
         return self._tasks[index]
 
     def __len__(self) -> int:
@@ -119,7 +149,8 @@ class TaskSet(Sequence[Task]):
         Args:
             source: A :class:`TaskSet` (returned as is), a ``.jsonl`` or ``.csv`` path, a
                 pandas DataFrame, a ``datasets.Dataset``, or a list of dicts or Tasks.
-            **fields: ``id_field``, ``expected_field``, ``input_fields``.
+            **fields: ``id_field``, ``expected_field``, ``input_fields``,
+                ``cluster_field``.
         """
         if isinstance(source, TaskSet):
             return source
@@ -140,7 +171,7 @@ class TaskSet(Sequence[Task]):
         if module.startswith("datasets"):
             return cls.from_hf_dataset(source, **fields)
         if isinstance(source, Sequence) and all(isinstance(t, Task) for t in source):
-            return cls(source)
+            return cls(source, cluster_field=_fields(fields).get("cluster_field"))
         if isinstance(source, Iterable):
             return cls.from_records(list(source), **fields)
         raise DataError(
@@ -222,6 +253,12 @@ class TaskSet(Sequence[Task]):
         seen: dict[str, int] = {}
         for number, row in rows:
             task = _task_from_row(row, fields, len(tasks) + 1, source, number)
+            if task.id in seen and row.get(fields.id_field) in (None, ""):
+                # An identical row without an id: number the repeats of that content.
+                copy = 2
+                while f"{task.id}-{copy}" in seen:
+                    copy += 1
+                task = dataclasses.replace(task, id=f"{task.id}-{copy}")
             if task.id in seen:
                 raise DataError(
                     f"duplicate task id {task.id!r} (first used on line {seen[task.id]}); "
@@ -234,7 +271,7 @@ class TaskSet(Sequence[Task]):
             tasks.append(task)
         if not tasks:
             raise DataError("there are no tasks in it; add at least one row.", source=source)
-        return cls(tasks, name=name, source=source)
+        return cls(tasks, name=name, source=source, cluster_field=fields.cluster_field)
 
 
 def _task_from_row(row: Any, fields: _Fields, position: int, source: str, line: int) -> Task:
@@ -258,7 +295,7 @@ def _task_from_row(row: Any, fields: _Fields, position: int, source: str, line: 
         )
     raw_id = row.get(fields.id_field)
     if raw_id is None or raw_id == "":
-        task_id = str(position)
+        task_id = content_id(row)
     elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
         task_id = str(raw_id)
     else:
@@ -281,11 +318,70 @@ def _task_from_row(row: Any, fields: _Fields, position: int, source: str, line: 
                 field=missing[0],
             )
         inputs = {name: row[name] for name in fields.input_fields}
-    return Task(task_id, inputs, row[expected_key])
+    cluster = None
+    if fields.cluster_field is not None:
+        if row.get(fields.cluster_field) in (None, ""):
+            raise DataError(
+                f"the cluster field {fields.cluster_field!r} is missing or empty; with "
+                f"cluster_field set, every task needs it (say which passage, document or "
+                f"template the task belongs to).",
+                source=source,
+                line=line,
+                field=fields.cluster_field,
+            )
+        cluster = str(row[fields.cluster_field])
+    return Task(task_id, inputs, row[expected_key], cluster)
+
+
+def _with_cluster(task: Task, cluster_field: str, source: str, position: int) -> Task:
+    if task.cluster is not None:
+        return task
+    value = task.inputs.get(cluster_field)
+    if value is None or value == "":
+        raise DataError(
+            f"task {task.id!r} has no input {cluster_field!r} to read its cluster from; "
+            f"give every task that input, or set Task.cluster.",
+            source=source,
+            line=position,
+            field=cluster_field,
+        )
+    return dataclasses.replace(task, cluster=str(value))
+
+
+def cluster_description(tasks: TaskSet) -> dict[str, Any]:
+    """The clusters as ``experiment.json`` records them under ``"tasks"``; ``{}`` without.
+
+    ``{"cluster_field": "passage", "clusters": {task_id: cluster, ...}}``.
+    """
+    if tasks.cluster_field is None:
+        return {}
+    return {
+        "cluster_field": tasks.cluster_field,
+        "clusters": {task.id: task.cluster for task in tasks},
+    }
+
+
+def task_clusters_of(experiment: Mapping[str, Any]) -> dict[str, str] | None:
+    """Task id -> cluster from an ``experiment.json`` description, or None without clusters."""
+    section = experiment.get("tasks")
+    clusters = section.get("clusters") if isinstance(section, Mapping) else None
+    if not isinstance(clusters, Mapping):
+        return None
+    return {str(task): str(cluster) for task, cluster in clusters.items()}
+
+
+def content_id(row: Mapping[str, Any]) -> str:
+    """A task id from a row's content: 12 hex digits of SHA-256 over its sorted JSON.
+
+    Stable across row order, file edits elsewhere and runs; the same content always gets
+    the same id.
+    """
+    text = json.dumps({str(k): v for k, v in row.items()}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 def _fields(given: Mapping[str, Any]) -> dict[str, Any]:
-    allowed = ("id_field", "expected_field", "input_fields")
+    allowed = ("id_field", "expected_field", "input_fields", "cluster_field")
     unknown = [key for key in given if key not in allowed]
     if unknown:
         raise TypeError(f"unknown task-set option {unknown[0]!r}; the options are {allowed}.")

@@ -244,6 +244,15 @@ class AnthropicProvider(RemoteProvider[Any]):
             cost_usd=self._cost(usage, self.model, model),
         )
 
+    def _fingerprint_settings(self) -> dict[str, Any]:
+        # default_max_tokens decides where an answer is cut when the request sets no
+        # max_tokens; the sampling rule decides which of temperature/top_p are sent.
+        return {
+            **super()._fingerprint_settings(),
+            "default_max_tokens": self.default_max_tokens,
+            "sampling": self.sampling,
+        }
+
     def _describe(self) -> dict[str, Any]:
         return {"model": self.model, "base_url": self.base_url, "name": self.name}
 

@@ -42,6 +42,7 @@ from promptlab.errors import ConfigurationError, MissingDependencyError
 from promptlab.pricing import ModelPrice
 from promptlab.providers.anthropic import FINISH_REASONS, anthropic_capabilities
 from promptlab.providers.base import Capabilities, OnUnsupported
+from promptlab.providers.fingerprints import is_secret_name, public_data
 from promptlab.providers.openai import openai_capabilities
 from promptlab.providers.rate_limit import RateLimiter
 from promptlab.providers.remote import DEFAULT_TIMEOUT, RemoteProvider, is_loopback_url
@@ -57,6 +58,28 @@ _FIELD_PARAMS = (
 )
 _OPENAI_PARAMS = (*_FIELD_PARAMS, "n", "logprobs", "top_logprobs")
 _ANTHROPIC_PARAMS = ("temperature", "top_p", "max_tokens")
+
+# Chat-model fields that cannot change an answer: bookkeeping, clients, callbacks, retry
+# and timeout settings. Left out of the fingerprint so that they do not split the cache.
+_OPERATIONAL_FIELDS = frozenset(
+    {
+        "name",
+        "cache",
+        "verbose",
+        "callbacks",
+        "callback_manager",
+        "tags",
+        "metadata",
+        "rate_limiter",
+        "custom_get_token_ids",
+        "profile",
+        "max_retries",
+        "request_timeout",
+        "default_request_timeout",
+        "stream_chunk_timeout",
+        "include_response_headers",
+    }
+)
 
 
 def _family(model: Any) -> str:
@@ -211,6 +234,25 @@ class LangChainProvider(RemoteProvider[Any]):
             cost_usd=self._cost(usage, self.model) if known else None,
         )
         return await self._ensure_n_choices(request, completion)
+
+    def _fingerprint_settings(self) -> dict[str, Any]:
+        """The chat model's class and every field that can change an answer.
+
+        Secrets (``SecretStr`` values, secret-looking names such as ``openai_api_key`` or
+        ``default_headers``), clients, callbacks and the fields in ``_OPERATIONAL_FIELDS``
+        are left out.
+        """
+        model = self.chat_model
+        kind = type(model)
+        fields = {
+            name: getattr(model, name, None)
+            for name in kind.model_fields
+            if name not in _OPERATIONAL_FIELDS and "client" not in name and not is_secret_name(name)
+        }
+        return {
+            "chat_model": f"{kind.__module__}.{kind.__qualname__}",
+            "chat_model_fields": public_data(fields),
+        }
 
     def _describe(self) -> dict[str, Any]:
         return {"model": self.model, "chat_model": type(self.chat_model).__name__}

@@ -1,10 +1,23 @@
-"""Run any GGUF model in-process through llama-cpp-python; by default the bundled SmolLM2."""
+"""Run any GGUF model in-process through llama-cpp-python; by default the bundled SmolLM2.
+
+Message contents are user data, never chat control tokens. llama-cpp-python formats the
+messages with the model's chat template and tokenizes the whole prompt with special-token
+parsing on, so a content holding ``<|im_start|>system`` would become a real turn. A
+content that the tokenizer would read differently with special parsing is therefore
+swapped for a random placeholder before formatting, and the placeholder is tokenized as
+that content with special parsing off: the model reads ``<|im_start|>`` as plain text.
+Other contents go through llama.cpp's own path unchanged.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import random
+import re
+import secrets
 import threading
+from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +30,7 @@ from promptlab.errors import (
 )
 from promptlab.providers.base import Capabilities, OnUnsupported, Provider
 from promptlab.providers.bundled_model import BUNDLED_MODEL_NAME, bundled_model_path
+from promptlab.providers.fingerprints import file_identity
 
 #: Generation length when ``max_tokens`` is not set: llama.cpp would otherwise run to the
 #: end of the context window.
@@ -86,6 +100,17 @@ class LlamaCppProvider(Provider):
         #: Prompt tokens llama.cpp actually evaluated (the rest came from its KV cache).
         self.prompt_tokens_evaluated = 0
 
+    def _fingerprint_settings(self) -> dict[str, Any]:
+        """The model file (name, size, sampled content hash), the chat format, the context size, the
+        default ``max_tokens`` and the llama-cpp-python version."""
+        return {
+            "model_file": file_identity(self.model_path),
+            "chat_format": self.chat_format,
+            "n_ctx": self.n_ctx,
+            "default_max_tokens": DEFAULT_MAX_TOKENS,
+            "llama_cpp_python": _llama_cpp_version(),
+        }
+
     async def _generate(self, request: CompletionRequest) -> Completion:
         return await asyncio.to_thread(self._generate_blocking, request)
 
@@ -99,10 +124,11 @@ class LlamaCppProvider(Provider):
             # a greedy choice, so seed + temperature 0 would not reproduce. Samples within the
             # request still reuse the prompt's KV cache.
             llama.reset()
+            messages, protected = _protect_contents(llama, messages)
             choices, usage = [], Usage()
             for index in range(params.n or 1):
                 seed = params.seed + index if params.seed is not None else None
-                response, evaluated = self._sample(llama, messages, params, seed)
+                response, evaluated = self._sample(llama, messages, params, seed, protected)
                 choices.append(_choice(response["choices"][0], index, params.top_logprobs))
                 prompt_tokens = response["usage"]["prompt_tokens"]
                 usage = usage + Usage(
@@ -113,7 +139,12 @@ class LlamaCppProvider(Provider):
         return Completion(tuple(choices), usage, model=self.model, provider=self.name, cost_usd=0.0)
 
     def _sample(
-        self, llama: Any, messages: list[dict[str, str]], params: Any, seed: int | None
+        self,
+        llama: Any,
+        messages: list[dict[str, str]],
+        params: Any,
+        seed: int | None,
+        protected: dict[str, str],
     ) -> tuple[dict[str, Any], int]:
         kwargs: dict[str, Any] = {
             "messages": messages,
@@ -129,6 +160,7 @@ class LlamaCppProvider(Provider):
             kwargs["top_logprobs"] = params.top_logprobs or 0
         evaluated: list[int] = []
         llama._promptlab_eval_log = evaluated
+        llama._promptlab_protected = protected
         try:
             response = llama.create_chat_completion(**kwargs)
         except ValueError as exc:
@@ -141,6 +173,7 @@ class LlamaCppProvider(Provider):
             raise BadRequestError(text, provider=self.name) from exc
         finally:
             llama._promptlab_eval_log = None
+            llama._promptlab_protected = None
         # The first eval call of a sample is the prompt suffix not found in the KV cache.
         prompt_evaluated = evaluated[0] if evaluated else 0
         self.prompt_tokens_evaluated += prompt_evaluated
@@ -159,14 +192,24 @@ class LlamaCppProvider(Provider):
             ) from None
 
         class _CountingLlama(Llama):  # type: ignore[misc, valid-type]
-            """Records how many tokens each eval call processes (to see KV-cache reuse)."""
+            """Records how many tokens each eval call processes (to see KV-cache reuse),
+            and tokenizes protected message contents without special-token parsing."""
 
             _promptlab_eval_log: list[int] | None = None
+            _promptlab_protected: dict[str, str] | None = None
 
             def eval(self, tokens: Any) -> None:
                 if self._promptlab_eval_log is not None:
                     self._promptlab_eval_log.append(len(tokens))
                 super().eval(tokens)
+
+            def tokenize(
+                self, text: bytes, add_bos: bool = True, special: bool = False
+            ) -> list[int]:
+                protected = self._promptlab_protected
+                if not special or not protected:
+                    return super().tokenize(text, add_bos, special)  # type: ignore[no-any-return]
+                return _tokenize_protected(super().tokenize, text.decode(), add_bos, protected)
 
         kwargs: dict[str, Any] = {
             "model_path": str(self.model_path),
@@ -193,6 +236,64 @@ class LlamaCppProvider(Provider):
             for model in self._models.values():
                 model.close()
             self._models.clear()
+
+
+def _llama_cpp_version() -> str | None:
+    try:
+        return metadata.version("llama_cpp_python")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _protect_contents(
+    llama: Any, messages: list[dict[str, str]]
+) -> tuple[list[dict[str, str]], dict[str, str]]:
+    """Swap each content that holds special-token text for a random placeholder.
+
+    Returns the messages to format and ``{placeholder: content}``. A content is swapped
+    only when special parsing changes its tokens, so ordinary prompts are formatted and
+    tokenized exactly as llama.cpp does it.
+    """
+    protected: dict[str, str] = {}
+    safe = []
+    for message in messages:
+        content = message["content"]
+        raw = content.encode()
+        if content and llama.tokenize(raw, add_bos=False, special=True) != llama.tokenize(
+            raw, add_bos=False, special=False
+        ):
+            # Private-use characters and a random part: no input can spell a placeholder.
+            placeholder = f"\ue0f0{secrets.token_hex(8)}\ue0f1"
+            protected[placeholder] = content
+            message = {**message, "content": placeholder}
+        safe.append(message)
+    return safe, protected
+
+
+def _tokenize_protected(
+    tokenize: Callable[[bytes, bool, bool], Any],
+    prompt: str,
+    add_bos: bool,
+    protected: dict[str, str],
+) -> list[int]:
+    """Tokenize ``prompt``: the template's text with special tokens, each placeholder as
+    its content without them."""
+    pieces: list[tuple[str, bool]] = []
+    position = 0
+    for match in re.finditer("|".join(map(re.escape, protected)), prompt):
+        pieces += [(prompt[position : match.start()], True), (protected[match.group()], False)]
+        position = match.end()
+    pieces.append((prompt[position:], True))
+    tokens: list[int] = []
+    bos = add_bos
+    for text, special in pieces:
+        if text:
+            # Only the first piece may start with BOS. (With a SentencePiece vocabulary a
+            # later piece may gain a leading space; only contents holding control-token
+            # text take this path, so ordinary prompts are unaffected.)
+            tokens += tokenize(text.encode(), bos, special)
+            bos = False
+    return tokens
 
 
 def _choice(raw: dict[str, Any], index: int, top_k: int | None) -> Choice:

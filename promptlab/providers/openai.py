@@ -230,6 +230,11 @@ class OpenAIProvider(RemoteProvider[Any]):
         cost = self._cost(usage, self.model, model) if known else None
         return Completion(choices, usage, model=model, provider=self.name, cost_usd=cost)
 
+    def _fingerprint_settings(self) -> dict[str, Any]:
+        # The endpoint, and which field carries max_tokens (servers that know only one of
+        # them ignore the other, so the answer's length can differ).
+        return {**super()._fingerprint_settings(), "max_tokens_field": self.max_tokens_field}
+
     def _describe(self) -> dict[str, Any]:
         return {"model": self.model, "base_url": self.base_url, "name": self.name}
 

@@ -18,9 +18,15 @@ string                                 provider
                                        as n separate requests
 ``llama-server[:MODEL][@URL]``         llama.cpp's server; ``http://127.0.0.1:8080/v1``;
                                        n as n separate requests (its own n is capped
-                                       by its slots and its usage counts one choice)
+                                       by its slots and its usage counts one choice);
+                                       ``llama-server@http://127.0.0.1:8081`` names
+                                       only the URL
 ``fake:TEXT``                          :class:`~promptlab.testing.FakeProvider`
 ====================================== ==============================================
+
+The scheme ends at the first ``:`` or ``@``, so a URL's own colons (``http://``, a port)
+are never mistaken for the scheme separator. The URL after ``@`` must start with
+``http://`` or ``https://``; it is used as given.
 
 A LangChain chat model has no string form, because it is an object built in Python:
 wrap it with ``LangChainProvider(ChatOpenAI(...))`` and pass the provider itself.
@@ -52,13 +58,22 @@ def _fake(rest: str, **kwargs: Any) -> Provider:
     return FakeProvider(**kwargs)
 
 
-_MODEL_AT_URL = re.compile(r"^(?P<model>.*?)@(?P<url>https?://\S+)$")
+_MODEL_AT_URL = re.compile(r"^(?P<model>.*?)@(?P<url>https?://\S+)$", re.IGNORECASE)
+# The scheme, then ":" (model, path...), "@" (a URL) or the end of the string.
+_SCHEME = re.compile(r"^\s*(?P<scheme>[A-Za-z][\w.+-]*?)\s*(?P<sep>[:@]|$)")
 
 
 def _model_and_url(scheme: str, rest: str, default_url: str | None) -> tuple[str, str]:
     match = _MODEL_AT_URL.match(rest)
     if match:
         return match["model"], match["url"]
+    if "@" in rest:
+        url = rest.rpartition("@")[2]
+        raise ConfigurationError(
+            f"Provider {scheme + ':' + rest!r}: the server URL after '@' is {url!r}, which "
+            "does not start with http:// or https://. Write it in full, e.g. "
+            f'"{scheme}:MODEL@http://127.0.0.1:8000/v1".'
+        )
     if default_url is None:
         raise ConfigurationError(
             f"Provider {scheme + ':' + rest!r} needs a server URL after '@': write "
@@ -144,8 +159,8 @@ def provider(spec: str | Provider, **kwargs: Any) -> Provider:
     """
     if isinstance(spec, Provider):
         return spec
-    scheme, _, rest = spec.partition(":")
-    factory = SCHEMES.get(scheme.strip().lower())
+    scheme, rest = _split_scheme(spec)
+    factory = SCHEMES.get(scheme.lower())
     if factory is None:
         known = ", ".join(f"{name}:" for name in sorted(SCHEMES))
         raise ConfigurationError(
@@ -155,3 +170,12 @@ def provider(spec: str | Provider, **kwargs: Any) -> Provider:
             "A LangChain model has no string form: pass LangChainProvider(model) instead."
         )
     return factory(rest.strip(), **kwargs)
+
+
+def _split_scheme(spec: str) -> tuple[str, str]:
+    """``"SCHEME:REST"`` -> (SCHEME, REST); ``"SCHEME@URL"`` -> (SCHEME, "@URL")."""
+    match = _SCHEME.match(spec)
+    if match is None:
+        return spec.strip(), ""
+    rest = spec[match.end() :]
+    return match["scheme"], "@" + rest if match["sep"] == "@" else rest

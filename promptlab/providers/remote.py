@@ -35,6 +35,7 @@ from promptlab.errors import (
 from promptlab.pricing import ModelPrice, cost_usd
 from promptlab.providers.base import Capabilities, OnUnsupported, Provider
 from promptlab.providers.error_mapping import translate_error
+from promptlab.providers.fingerprints import safe_url
 from promptlab.providers.rate_limit import RateLimiter, estimate_tokens
 from promptlab.providers.retry import RetryPolicy
 
@@ -276,6 +277,10 @@ class RemoteProvider(Provider, Generic[C]):
                 await _close(client)
             elif not owner.is_closed():
                 self._clients[key] = (owner, client)
+
+    def _fingerprint_settings(self) -> dict[str, Any]:
+        """The endpoint (without credentials); never the API key or headers."""
+        return {"base_url": None if self.base_url is None else safe_url(self.base_url)}
 
     def _describe(self) -> dict[str, Any]:
         """Fields shown by ``repr``; never the API key."""

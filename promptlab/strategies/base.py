@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from promptlab.answers import AnswerExtractor, as_extractor
-from promptlab.completion import Completion, CompletionRequest, Usage
+from promptlab.answers import AnswerExtractor, as_extractor, reply_answer, stopped_for_length
+from promptlab.completion import Choice, Completion, CompletionRequest, Usage
 from promptlab.messages import Message
 from promptlab.params import GenerationParams
 from promptlab.providers.base import Provider
@@ -17,11 +17,24 @@ from promptlab.templating.template import PromptTemplate
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """One sampled reply and the answer extracted from it."""
+    """One sampled reply and the answer extracted from it.
+
+    Attributes:
+        text: The reply.
+        answer: Its canonical answer; None when it had none, including every reply cut off
+            by the token limit before finishing a final-answer line.
+        finish_reason: Why generation ended, as the provider said (``"stop"``,
+            ``"length"``...).
+    """
 
     text: str
     answer: str | None
     finish_reason: str | None = None
+
+    @property
+    def truncated(self) -> bool:
+        """True when generation stopped at the token limit."""
+        return stopped_for_length(self.finish_reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +98,9 @@ class Strategy:
     Args:
         template: A :class:`PromptTemplate`, a built-in template name, or Jinja source.
         extractor: How to read the answer: an extractor, a callable, or a kind name
-            (``"numeric"``, ``"choice"``, ``"yes_no"``, ``"text"``).
+            (``"auto"``, ``"numeric"``, ``"choice"``, ``"yes_no"``, ``"text"``). The
+            default, ``"auto"``, reads a number when the answer is one number and text
+            otherwise.
         params: Default generation parameters (the lowest layer).
         system: An optional system prompt, passed to the template as ``system``.
         answer_format: Optional words on the answer's form (``"a number"``), passed to
@@ -133,6 +148,16 @@ class Strategy:
         """The canonical answer in one reply."""
         return self.extractor.extract(text)
 
+    def read_choice(self, choice: Choice) -> Sample:
+        """One sampled reply as a :class:`Sample`: the one rule for every strategy.
+
+        The answer is :meth:`extract`'s, except that a reply cut off by the token limit
+        has an answer only when it finished a final-answer line (see
+        :func:`~promptlab.answers.reply_answer`).
+        """
+        answer = reply_answer(self.extract, choice.text, choice.finish_reason)
+        return Sample(choice.text, answer, choice.finish_reason)
+
     def resolve_params(
         self,
         params: GenerationParams | Mapping[str, Any] | None = None,
@@ -160,10 +185,7 @@ class Strategy:
         messages = self.render(inputs)
         request = CompletionRequest(messages, self.resolve_params(params, overrides))
         completion = await provider.complete(request)
-        extract = self.extract
-        samples = tuple(
-            [Sample(c.text, extract(c.text), c.finish_reason) for c in completion.choices]
-        )
+        samples = tuple([self.read_choice(c) for c in completion.choices])
         return StrategyResult(
             answer=samples[0].answer if samples else None,
             samples=samples,

@@ -14,8 +14,9 @@ of surrounding whitespace. A template with no blocks at all renders to a single 
 message. Text outside the blocks, other than whitespace, is an error, as are nested blocks.
 
 Under the hood each block compiles to its body between private-use Unicode markers, which
-:func:`split_messages` turns back into messages. Variable values are scrubbed of those
-markers, so inputs cannot forge extra turns.
+:func:`split_messages` turns back into messages. Every printed value is scrubbed of those
+markers after it is turned into text (a ``str``, a ``UserString``, any object whose
+``__str__`` prints them), so inputs cannot forge extra turns.
 """
 
 from __future__ import annotations
@@ -56,11 +57,24 @@ class ChatBlockExtension(Extension):
         ]
 
 
+# Values whose text cannot hold a marker, whatever they hold: printed as they are.
+_PLAIN_TYPES = frozenset({int, float, bool, type(None)})
+
+
 def scrub_markers(value: Any) -> Any:
-    """Jinja ``finalize`` hook: strip marker characters from every printed value."""
+    """Jinja ``finalize`` hook: strip marker characters from every printed value.
+
+    The value is turned into text first, as Jinja would print it: a ``UserString``, a
+    ``str`` subclass or any object can print the markers from ``__str__``.
+    """
+    kind = type(value)
+    if kind is not str:
+        if kind in _PLAIN_TYPES:
+            return value
+        value = str(value)
     # Three substring tests are ~100x cheaper than a regex pass on long values, and
     # values almost never hold a marker.
-    if isinstance(value, str) and (_OPEN in value or _SEP in value or _CLOSE in value):
+    if _OPEN in value or _SEP in value or _CLOSE in value:
         return _MARKERS.sub("", value)
     return value
 

@@ -75,6 +75,11 @@ class TemplateLibrary:
         self.search_path = tuple(Path(p) for p in search_path)
         self.environment = make_environment(self.search_path)
 
+    @property
+    def folders(self) -> tuple[Path, ...]:
+        """Every folder searched for a template, in order: ``search_path``, then the built-ins."""
+        return (*self.search_path, builtin_template_dir())
+
     def get(self, name: str):  # type: ignore[no-untyped-def]
         """Load the template called ``name`` (the ``.jinja`` suffix may be left out)."""
         from promptlab.templating.template import PromptTemplate

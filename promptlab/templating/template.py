@@ -71,8 +71,9 @@ class PromptTemplate:
             source, _, _ = loader.get_source(library.environment, filename)
         except TemplateNotFound:
             known = ", ".join(library.names())
+            folders = ", ".join(repr(str(f)) for f in library.folders)
             raise TemplateNotFoundError(
-                f"No template named {name!r}. Known templates: {known}. "
+                f"No template named {name!r} in {folders}. Known templates: {known}. "
                 "Add your own folder with TemplateLibrary([...]) or pass the source text."
             ) from None
         return cls(source, name=name.removesuffix(TEMPLATE_SUFFIX), library=library)
@@ -88,19 +89,13 @@ class PromptTemplate:
             return cls(template, library=library)
         return cls.from_name(template, library=library)
 
-    def missing(self, inputs: Mapping[str, Any]) -> list[str]:
-        """The variables this template uses at top level that ``inputs`` lacks.
-
-        Variables guarded by ``is defined`` are optional and show up here too; rendering
-        is the final judge.
-        """
-        return sorted(self.variables.difference(inputs))
-
     def render(self, inputs: Mapping[str, Any]) -> tuple[Message, ...]:
         """Render to chat messages.
 
         Raises:
             MissingVariableError: A variable the template needs is not in ``inputs``.
+            TemplateNotFoundError: An ``{% include %}``, ``{% extends %}`` or
+                ``{% import %}`` names a template that is in none of the library's folders.
             TemplateSecurityError: The template tried something the sandbox forbids.
             TemplateError: Any other rendering problem.
         """
@@ -108,6 +103,8 @@ class PromptTemplate:
             rendered = self._template.render(inputs)
         except UndefinedError as exc:
             raise self._missing_error(inputs, exc) from None
+        except TemplateNotFound as exc:
+            raise self._not_found_error(exc) from None
         except SecurityError as exc:
             raise TemplateSecurityError(
                 f"Template {self.name!r} tried an unsafe operation and was stopped by the "
@@ -118,6 +115,18 @@ class PromptTemplate:
         except Exception as exc:
             raise TemplateError(f"Template {self.name!r} failed to render: {exc}") from exc
         return split_messages(rendered, self.name)
+
+    def _not_found_error(self, exc: TemplateNotFound) -> TemplateNotFoundError:
+        # TemplatesNotFound (a list of candidates) is a TemplateNotFound with .templates.
+        names = [str(n) for n in getattr(exc, "templates", None) or [exc.name]]
+        wanted = " or ".join(repr(n) for n in names)
+        folders = ", ".join(repr(str(f)) for f in self.library.folders)
+        return TemplateNotFoundError(
+            f"Template {self.name!r} includes, extends or imports {wanted}, which is in none "
+            f"of the template folders searched: {folders}. Fix the name (with its .jinja "
+            "suffix), or add its folder with TemplateLibrary([...]) and build the template "
+            "from that library."
+        )
 
     def _missing_error(self, inputs: Mapping[str, Any], exc: UndefinedError) -> TemplateError:
         match = _UNDEFINED_NAME.search(str(exc))

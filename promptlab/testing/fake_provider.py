@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from promptlab.completion import Choice, Completion, CompletionRequest, Usage
 from promptlab.errors import ConfigurationError
@@ -30,6 +32,10 @@ class FakeProvider(Provider):
     A reply that is an exception instance is raised instead, to script failures.
     Every request is kept in :attr:`requests`. Token usage counts whitespace-separated
     words, so tests can check that usage adds up.
+
+    Its :meth:`fingerprint` (which keys the response cache) holds the model, the cost per
+    call and a hash of the script: a list or dict script by its replies, a callable by its
+    qualified name. Two fakes with different replies never share cached answers.
 
     Args:
         script: The replies.
@@ -73,14 +79,28 @@ class FakeProvider(Provider):
         self._replies: Iterator[Reply] | None = None
         self._script_length = 0
         self.default = default
+        self.cycle = cycle
         if isinstance(script, Mapping):
             self._mapping = script
+            identity: Any = {"map": sorted((str(k), _reply_data(v)) for k, v in script.items())}
         elif callable(script):
             self._callable = script
+            identity = {"callable": _callable_identity(script)}
         else:
             replies = list(script)
             self._replies = itertools.cycle(replies) if cycle else iter(replies)
             self._script_length = len(replies)
+            identity = {"list": [_reply_data(r) for r in replies]}
+        text = json.dumps(identity, sort_keys=True, default=repr)
+        self._script_hash = hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def _fingerprint_settings(self) -> dict[str, Any]:
+        return {
+            "script": self._script_hash,
+            "default": None if self.default is None else _reply_data(self.default),
+            "cycle": self.cycle,
+            "cost_per_call": self.cost_per_call,
+        }
 
     @property
     def calls(self) -> int:
@@ -155,3 +175,34 @@ class FakeProvider(Provider):
             # A fixed, documented fake: each word has probability 1/2.
             logprobs = tuple(TokenLogprob(w, -0.6931471805599453) for w in text.split())
         return Choice(text, finish, logprobs, index)
+
+
+def _reply_data(reply: Any) -> Any:
+    if isinstance(reply, BaseException):
+        return {"raises": f"{type(reply).__module__}.{type(reply).__qualname__}: {reply}"}
+    return reply
+
+
+def _callable_identity(script: Any) -> dict[str, Any]:
+    """A callable script by its qualified name, code and plain-data closure values.
+
+    Stable across processes (no ids), so a rerun with the same function hits the cache,
+    while two different lambdas in one test do not share answers.
+    """
+    kind = script if hasattr(script, "__qualname__") else type(script)
+    code = getattr(script, "__code__", None)
+    cells = getattr(script, "__closure__", None) or ()
+    plain = (str, int, float, bool, type(None))
+    return {
+        "name": f"{kind.__module__}.{kind.__qualname__}",
+        "code": None if code is None else hashlib.sha256(code.co_code).hexdigest()[:16],
+        "constants": None if code is None else [c for c in code.co_consts if isinstance(c, plain)],
+        "closure": [value for value in map(_cell_value, cells) if isinstance(value, plain)],
+    }
+
+
+def _cell_value(cell: Any) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:  # a closure variable not bound yet
+        return None

@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import json
 import random
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -138,6 +139,7 @@ class StubEndpoints:
         app.router.add_post("/v1/chat/completions", self._handle_completion)
         app.router.add_post("/v1/messages", self._handle_completion)
         app.router.add_get("/v1/models", self._handle_models)
+        app.router.add_post("/v1/embeddings", self._handle_embeddings)
         app.router.add_get("/_stub/stats", self._handle_stats)
         return app
 
@@ -195,6 +197,47 @@ class StubEndpoints:
         self._record(request, None, 200, None)
         anthropic = "anthropic-version" in request.headers
         return web.json_response(models_list(self.behaviour.models, anthropic=anthropic))
+
+    async def _handle_embeddings(self, request: web.Request) -> web.Response:
+        """``POST /v1/embeddings``: deterministic bag-of-words vectors (see :func:`stub_embedding`).
+
+        Vectors have ``dimensions`` numbers (default 32). Two models misbehave on purpose:
+        ``embed-ignores-dimensions`` always returns 32, like a server without the
+        ``dimensions`` parameter, and ``ragged-embeddings`` returns one number fewer for
+        every second input. ``ERROR_MODELS`` get their error, as for completions.
+        """
+        body: Any = None
+        try:
+            body = _parse_body(await request.read())
+            model = str(body.get("model", ""))
+            if model in ERROR_MODELS:
+                raise StubRequestError(model)
+            inputs = body.get("input")
+            inputs = [inputs] if isinstance(inputs, str) else inputs
+            if not isinstance(inputs, list) or not all(isinstance(t, str) for t in inputs):
+                raise StubRequestError("invalid", "input must be a string or a list of strings.")
+            size = body.get("dimensions") or 32
+            if not isinstance(size, int) or size < 2:
+                raise StubRequestError("invalid", "dimensions must be an integer >= 2.")
+            if model == "embed-ignores-dimensions":
+                size = 32
+            shrink = 1 if model == "ragged-embeddings" else 0
+            data = [
+                {
+                    "object": "embedding",
+                    "index": i,
+                    "embedding": stub_embedding(t, size - shrink * (i % 2)),
+                }
+                for i, t in enumerate(inputs)
+            ]
+        except StubRequestError as exc:
+            response = self._error_response("openai", exc, body, "stub-embeddings")
+            self._record(request, body, response.status, None)
+            return response
+        self._record(request, body, 200, None)
+        tokens = sum(count_tokens(text) for text in inputs)
+        usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+        return web.json_response({"object": "list", "data": data, "model": model, "usage": usage})
 
     async def _handle_stats(self, request: web.Request) -> web.Response:
         return web.json_response(self.stats.summary(bodies=bool(request.query.get("bodies"))))
@@ -312,6 +355,18 @@ def _prompt_tokens(body: Any) -> int:
     texts = [content_text(body.get("system"))]
     texts += [content_text(m.get("content")) for m in messages if isinstance(m, dict)]
     return sum(count_tokens(t) for t in texts)
+
+
+def stub_embedding(text: str, size: int) -> list[float]:
+    """A deterministic embedding: each lowercased word adds 1 to a bucket chosen by its hash.
+
+    Texts that share words get similar vectors, so retrieval over the stub is meaningful.
+    """
+    vector = [0.0] * size
+    for word in re.findall(r"\w+", text.lower()):
+        bucket = int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "big") % size
+        vector[bucket] += 1.0
+    return vector
 
 
 def _parse_body(raw: bytes) -> dict[str, Any]:

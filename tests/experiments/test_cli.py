@@ -163,3 +163,21 @@ def test_ctrl_c_stops_cleanly_with_exit_130_and_the_run_resumes(folder: Path) ->
         if c["error"] is None
     ]
     assert len(ids) == len(set(ids)) == 80
+
+
+def test_a_changed_definition_exits_2_and_fresh_starts_over(folder: Path) -> None:
+    assert promptlab("run", "exp.yaml", "--out", "out", cwd=folder).returncode == 0
+    edited = EXPERIMENT.format(latency=0).replace("max_tokens: 64", "max_tokens: 65")
+    (folder / "exp.yaml").write_text(edited)
+    refused = promptlab("run", "exp.yaml", "--out", "out", cwd=folder)
+    assert refused.returncode == 2, refused.stderr
+    assert "arm 'cot' is defined differently" in refused.stderr
+    assert "params.max_tokens: 64 -> 65" in refused.stderr and "--fresh" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+    fresh = promptlab("run", "exp.yaml", "--out", "out", "--fresh", cwd=folder)
+    assert fresh.returncode == 0, fresh.stderr
+    assert "cells.jsonl.bak-" in fresh.stderr
+    assert len(list((folder / "out").glob("cells.jsonl.bak-*"))) == 1
+    assert len((folder / "out" / "cells.jsonl").read_text().splitlines()) == 12
+    assert "--fresh" in promptlab("run", "--help", cwd=folder).stdout

@@ -11,6 +11,7 @@ import pytest
 
 from promptlab.errors import ConfigurationError, DataError
 from promptlab.experiments.definition import Experiment
+from promptlab.experiments.scorers import scorer_from_spec
 from promptlab.providers import registry
 from promptlab.strategies import ChainOfThought, FewShot, SelfConsistency, ZeroShot
 from promptlab.testing import FakeProvider
@@ -138,6 +139,32 @@ def test_a_file_runs_end_to_end(folder: Path, tmp_path: Path) -> None:
     run = experiment.run(tmp_path / "run", cache=tmp_path / "cache", progress=False)
     assert len(run.records) == 3 * 4 * 2
     assert set(run.summary()["arm"]) == {"zero_shot", "cot", "sc_cot", "few_cot"}
+
+
+def test_the_demo_file_resumes_with_no_call_and_rescores_on_a_scorer_change(
+    tmp_path: Path,
+) -> None:
+    """examples/arithmetic.yaml (make demo), on a fake instead of the local model."""
+    demo = Path(__file__).resolve().parents[2] / "examples" / "arithmetic.yaml"
+
+    def load(provider: FakeProvider) -> Experiment:
+        experiment = Experiment.from_yaml(demo)
+        experiment.providers = {"local": provider}
+        experiment.tasks = experiment.tasks[:3]
+        return experiment
+
+    first = FakeProvider(["Step by step. Answer: 5"], cycle=True)
+    run = load(first).run(tmp_path / "demo", cache=False, progress=False)
+    assert len(run.records) == 9 and first.calls == 9  # native n: one call per cell
+    # A fresh load of the same file has the same fingerprint: everything is resumed.
+    again = FakeProvider(["Step by step. Answer: 5"], cycle=True)
+    assert len(load(again).run(tmp_path / "demo", cache=False, progress=False).records) == 9
+    assert again.calls == 0
+    # Only the scorer changed: rescored from the stored outputs, still no call.
+    loose = load(again)
+    loose.scorers = [scorer_from_spec({"type": "numeric", "tolerance": 1})]
+    rescored = loose.run(tmp_path / "demo", cache=False, progress=False)
+    assert again.calls == 0 and len(rescored.records) == 9
 
 
 def error_for(folder: Path, text: str) -> str:
@@ -269,3 +296,20 @@ def test_the_demo_compares_zero_shot_cot_and_self_consistency(local_is_fake: Non
     assert all(
         s.name == "numeric" for s in Experiment.from_yaml(EXAMPLES / "arithmetic.yaml").scorers
     )
+
+
+def test_the_stopping_rules_by_name() -> None:
+    from promptlab.experiments.strategy_specs import build_strategy
+    from promptlab.strategies.stopping import BetaStop, DirichletStop
+
+    def rule(stopping: Any) -> Any:
+        spec = {"strategy": "self_consistency", "base": {"strategy": "zero_shot"},
+                "stopping": stopping}  # fmt: skip
+        strategy = build_strategy(spec, ("arms", 0), Path("."), None)
+        assert isinstance(strategy, SelfConsistency)
+        return strategy.stopping
+
+    assert type(rule("beta")) is BetaStop
+    dirichlet = rule({"rule": "dirichlet", "threshold": 0.9, "unseen_bin": True})
+    assert type(dirichlet) is DirichletStop
+    assert (dirichlet.threshold, dirichlet.unseen_bin) == (0.9, True)

@@ -80,14 +80,35 @@ def test_markdown_twin_with_png_files(written: Path) -> None:
     assert "&lt;script&gt;" in markdown
 
 
-def test_report_never_contains_secrets_from_the_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+async def test_a_providers_api_key_reaches_no_file_of_the_run_or_its_report(
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-should-never-appear")
-    directory = write_run(tmp_path / "run", main_records(), main_experiment())
-    path = Run.load(directory).report(directory / "report.html")
-    for written_file in (path, path.with_suffix(".md")):
-        assert "sk-should-never-appear" not in written_file.read_text(encoding="utf-8")
+    # A real run through the OpenAI SDK against the local stub server: the key is in the
+    # provider, so a provider description, fingerprint or repr that kept it would leak it.
+    from promptlab.experiments.definition import Experiment
+    from promptlab.providers.openai import OpenAIProvider
+    from promptlab.strategies import ZeroShot
+    from promptlab.testing.stub_server import StubServer
+
+    secret = "sk-should-never-appear-0123456789"
+    directory = tmp_path / "run"
+    async with StubServer() as srv:
+        provider = OpenAIProvider("stub-model", api_key=secret, base_url=srv.base_url)
+        experiment = Experiment(
+            arms={"plain": ZeroShot()},
+            providers={"stub": provider},
+            tasks=[{"id": "t1", "question": "What is 6*7?", "answer": "42"}],
+            scorers=["exact"],
+        )
+        run = await experiment.arun(directory, cache=tmp_path / "cache", progress=False)
+        await provider.aclose()
+    assert srv.stats.total_requests == 1  # the run really called the provider
+    report = run.report(directory / "report.html")
+    files = [f for f in tmp_path.rglob("*") if f.is_file()]
+    assert report in files and report.with_suffix(".md") in files
+    assert (directory / "cells.jsonl") in files and (directory / "experiment.json") in files
+    leaks = [str(f) for f in files if secret.encode() in f.read_bytes()]
+    assert not leaks
 
 
 def test_report_of_a_single_arm_run_has_nothing_to_compare(tmp_path: Path) -> None:
@@ -99,3 +120,53 @@ def test_report_of_a_single_arm_run_has_nothing_to_compare(tmp_path: Path) -> No
     assert "there is nothing to compare" in text
     assert "Self-consistency" not in text
     assert (tmp_path / "run" / "r.md").exists()
+
+
+def test_report_shows_truncated_samples(tmp_path: Path) -> None:
+    def record(task: str, reasons: list[str]) -> CellRecord:
+        return CellRecord(
+            task_id=task,
+            arm="cot",
+            provider="local",
+            model="m",
+            repeat=0,
+            outputs=["..."] * len(reasons),
+            expected="4",
+            answers=[None if r == "length" else "4" for r in reasons],
+            finish_reasons=reasons,
+            scores={"exact": 1.0},
+        )
+
+    records = [record("t1", ["length", "stop"]), record("t2", ["length", "length"])]
+    path = Run.load(write_run(tmp_path / "run", records)).report(tmp_path / "run" / "r.html")
+    text = path.read_text(encoding="utf-8")
+    assert "<b>Truncated samples:</b> 3 of 4 cut off by the token limit" in text
+    header = re.search(r"<h2>Summary \(exact\)</h2>.*?<thead><tr>(.*?)</tr>", text, re.DOTALL)
+    assert header is not None
+    columns = re.findall(r"<th>(.*?)</th>", header.group(1))
+    row = re.search(r"<tbody><tr>(.*?)</tr>", text[header.end() :], re.DOTALL)
+    assert row is not None
+    cells = re.findall(r"<td>(.*?)</td>", row.group(1))
+    assert cells[columns.index("truncated")] == "3"
+    markdown = (tmp_path / "run" / "r.md").read_text(encoding="utf-8")
+    assert "**Truncated samples:** 3 of 4 cut off" in markdown
+
+
+def test_report_of_self_consistency_cells_without_expected_answers(tmp_path: Path) -> None:
+    # maj@k needs expected answers; a run without them still gets its report.
+    record = CellRecord(
+        task_id="t1",
+        arm="sc",
+        provider="local",
+        model="m",
+        repeat=0,
+        outputs=["a", "b"],
+        answers=["x", "y"],
+        answer="x",
+        votes={"x": 1, "y": 1},
+        confidence=0.5,
+        scores={"judge": 1.0},
+    )
+    path = Run.load(write_run(tmp_path / "run", [record])).report(tmp_path / "run" / "r.html")
+    text = path.read_text(encoding="utf-8")
+    assert "<h2>Self-consistency</h2>" in text and "<h3>maj@k</h3>" not in text

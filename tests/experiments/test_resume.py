@@ -9,14 +9,15 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from promptlab.errors import DataError
 from promptlab.experiments.run import Run
+from promptlab.experiments.run_files import DamagedCellsWarning
 
 ROOT = Path(__file__).resolve().parents[2]
 N_TASKS = 60
@@ -148,14 +149,32 @@ def successful_ids_tolerant(run_dir: Path) -> list[str]:
     return ids
 
 
-def test_a_corrupt_line_in_the_middle_is_reported_with_its_line(tmp_path: Path) -> None:
+def test_damaged_lines_are_skipped_by_the_runner_and_the_reader_alike(tmp_path: Path) -> None:
+    """A damaged line in the middle: reported once, moved aside, its cell runs again."""
     from promptlab.testing import FakeProvider
 
     module = load_definition(tmp_path)
     run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    (run_dir / "cells.jsonl").write_text('{"task_id": "t0"\nnot json\n', encoding="utf-8")
-    with pytest.raises(DataError) as info:
-        module.build(FakeProvider()).run(run_dir, cache=False, progress=False)
-    assert info.value.line == 1
-    assert "cells.jsonl" in str(info.value)
+    module.build(FakeProvider(["Answer: 7"], cycle=True)).run(run_dir, cache=False, progress=False)
+    lines = cell_lines(run_dir)
+    lost = json.loads(lines[5])
+    lines[5] = lines[5][:40]  # a cut-off write in the middle of the file
+    (run_dir / "cells.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    with pytest.warns(DamagedCellsWarning, match="line 6"):
+        assert len(Run.load(run_dir).records) == len(all_ids()) - 1
+
+    again = FakeProvider(["Answer: 7"], cycle=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = module.build(again).run(run_dir, cache=False, progress=False)
+    notes = [w for w in caught if issubclass(w.category, DamagedCellsWarning)]
+    assert len(notes) == 1 and "cells.damaged.jsonl" in str(notes[0].message)
+    assert again.calls == 1, "exactly the damaged cell runs again"
+    assert len(run.records) == len(all_ids())
+    assert (run_dir / "cells.damaged.jsonl").read_text(encoding="utf-8") == lines[5] + "\n"
+    rerun = [json.loads(line) for line in cell_lines(run_dir)][-1]
+    assert (rerun["task_id"], rerun["arm"]) == (lost["task_id"], lost["arm"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Run.load(run_dir)  # nothing damaged is left to report

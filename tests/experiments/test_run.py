@@ -6,6 +6,7 @@ Expected numbers are worked out by hand in tests/experiments/run_fixtures.py.
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from promptlab.errors import ConfigurationError, DataError
 from promptlab.experiments.records import CellRecord
 from promptlab.experiments.run import Run
+from promptlab.experiments.run_files import DamagedCellsWarning
 from tests.experiments.run_fixtures import (
     MALICIOUS,
     cell,
@@ -152,7 +154,7 @@ def test_truncated_last_line_is_skipped(tmp_path: Path) -> None:
     path = write_run(tmp_path / "r", main_records(), main_experiment())
     with (path / "cells.jsonl").open("a", encoding="utf-8") as handle:
         handle.write('{"task_id": "t12", "arm": "plain", "provi')
-    with pytest.warns(UserWarning, match="truncated last record"):
+    with pytest.warns(DamagedCellsWarning, match="line 43"):
         run = Run.load(path)
     assert len(run.cells) == 41
 
@@ -162,17 +164,23 @@ def test_partial_record_glued_to_a_full_one_is_recovered(tmp_path: Path) -> None
     path.mkdir()
     good = cell("t01", "plain", "local", True).to_json()
     (path / "cells.jsonl").write_text('{"task_id": "t0' + good + "\n", encoding="utf-8")
-    with pytest.warns(UserWarning, match="partial record"):
+    with pytest.warns(DamagedCellsWarning, match="1 damaged line"):
         run = Run.load(path)
     assert list(run.cells["task_id"]) == ["t01"]
 
 
-def test_corrupt_middle_line_names_file_and_line(tmp_path: Path) -> None:
-    path = write_run(tmp_path / "r", main_records()[:2])
+def test_damaged_lines_anywhere_are_skipped_with_one_warning_naming_them(tmp_path: Path) -> None:
+    path = write_run(tmp_path / "r", main_records()[:3])
     text = (path / "cells.jsonl").read_text(encoding="utf-8").splitlines()
-    (path / "cells.jsonl").write_text(f"{text[0]}\nnot json\n{text[1]}\n", encoding="utf-8")
-    with pytest.raises(DataError, match=r"cells.jsonl, line 2"):
-        Run.load(path)
+    damaged = f'{text[0]}\nnot json\n{text[1]}\n{{"task_id": 3}}\n{text[2]}\n'
+    (path / "cells.jsonl").write_text(damaged, encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = Run.load(path)
+    notes = [w for w in caught if issubclass(w.category, DamagedCellsWarning)]
+    assert len(notes) == 1, "damage is reported once, not once per line"
+    assert "cells.jsonl" in str(notes[0].message) and "line 2, 4" in str(notes[0].message)
+    assert len(run.records) == 3
 
 
 def test_missing_run_directory_is_a_clear_error(tmp_path: Path) -> None:

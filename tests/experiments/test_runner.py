@@ -14,6 +14,7 @@ from promptlab.errors import ConfigurationError, RateLimitError
 from promptlab.experiments.definition import ArmSpec, Experiment, derive_seed
 from promptlab.experiments.run import Run
 from promptlab.experiments.runner import ExperimentRunner, RunInterrupted
+from promptlab.experiments.unscored import UnscoredWarning
 from promptlab.providers.base import Capabilities
 from promptlab.strategies import ChainOfThought, SelfConsistency, ZeroShot
 from promptlab.testing import FakeProvider
@@ -109,7 +110,7 @@ def test_provider_max_concurrency_attribute_is_the_default_limit(tmp_path: Path)
 
 
 def test_records_hold_everything_about_the_cell(tmp_path: Path) -> None:
-    fake = FakeProvider(["Step one. Answer: 1"], cycle=True, cost_per_call=0.002)
+    fake = FakeProvider(["Step one. Answer: 1"], cycle=True, cost_per_call=0.002, latency=0.02)
     run = experiment(
         {"fake": fake},
         n_tasks=2,
@@ -129,7 +130,7 @@ def test_records_hold_everything_about_the_cell(tmp_path: Path) -> None:
     assert cell["scores"] == {"numeric": 1.0}
     assert cell["input_tokens"] > 0 and cell["output_tokens"] == 4
     assert cell["cost_usd"] == pytest.approx(0.002)
-    assert cell["calls"] == 1 and cell["latency_s"] >= 0
+    assert cell["calls"] == 1 and 0.02 <= cell["latency_s"] < 5  # the fake waits 0.02 s
     assert cell["error"] is None and cell["promptlab_version"] and cell["timestamp"]
     definition = json.loads((tmp_path / "run" / "experiment.json").read_text())
     assert definition["arms"]["cot"]["params"] == {"max_tokens": 50}
@@ -194,22 +195,27 @@ def test_errored_cells_are_recorded_then_retried(tmp_path: Path) -> None:
     assert int(second.summary()["n"].iloc[0]) == 4
 
 
-def test_a_failing_scorer_is_recorded_as_the_cell_error(tmp_path: Path) -> None:
+def test_a_failing_scorer_is_nan_with_a_note_and_other_scores_stand(tmp_path: Path) -> None:
     class Broken:
         name, binary = "broken", True
 
         async def score(self, task: Any, result: Any) -> Any:
             raise ZeroDivisionError("scorer bug")
 
-    Experiment(
-        arms={"zs": ZeroShot()},
+    run = Experiment(
+        arms={"zs": ZeroShot(extractor="numeric")},
         providers={"fake": FakeProvider(["Answer: 1"], cycle=True)},
         tasks=tasks(1),
-        scorers=[Broken()],
+        scorers=[Broken(), "numeric"],
     ).run(tmp_path / "run", cache=False, progress=False)
     (cell,) = read_cells(tmp_path / "run")
-    assert cell["error"]["type"] == "ZeroDivisionError"
+    assert cell["error"] is None
     assert cell["outputs"] == ["Answer: 1"]  # what was generated is kept
+    assert cell["scores"] == {"broken": None, "numeric": 1.0}
+    assert cell["score_notes"]["broken"] == "scorer failed: ZeroDivisionError: scorer bug"
+    assert run.summary("numeric")["accuracy"].tolist() == [1.0]
+    with pytest.warns(UnscoredWarning, match="1 of 1 successful cells have no 'broken' score"):
+        assert run.summary("broken")["unscored"].tolist() == [1]
 
 
 def test_changing_an_arm_in_an_existing_run_directory_is_refused(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from promptlab.completion import Choice, Completion, TokenLogprob
 from promptlab.errors import ConfigurationError, ServerError
+from promptlab.experiments.judge import parse_verdict
 from promptlab.experiments.scorers import (
     CallableScorer,
     ChoiceMatch,
@@ -23,6 +24,7 @@ from promptlab.experiments.scorers import (
     Scorer,
     scorer_from_spec,
 )
+from promptlab.experiments.scoring import score_result
 from promptlab.experiments.tasks import Task
 from promptlab.strategies import SelfConsistency, ZeroShot
 from promptlab.strategies.base import Sample, StrategyResult
@@ -262,3 +264,137 @@ async def test_judge_spec_builds_its_provider_from_a_string() -> None:
 def test_scorer_from_spec_errors_name_the_problem(spec: object, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         scorer_from_spec(spec)  # type: ignore[arg-type]
+
+
+# --- scores that cannot be computed are NaN with a note (issue 8, item 4) ------------------
+
+
+@pytest.mark.parametrize(
+    ("logprobs", "note"),
+    [
+        ((-1.0, -math.inf), "logprob -inf (probability 0); perplexity is infinite"),
+        ((-800.0, -900.0), "too large for a float (mean token logprob -850)"),
+        ((-1.0, math.nan), "a token logprob is NaN"),
+    ],
+)
+async def test_perplexity_that_is_not_finite_is_nan_with_a_note(
+    logprobs: tuple[float, ...], note: str
+) -> None:
+    score = await Perplexity().score(task(None), result_with_logprobs(logprobs))
+    assert math.isnan(score.value)
+    assert note in score.note
+
+
+async def test_one_failing_scorer_leaves_the_others_alone() -> None:
+    result = result_with_logprobs((-800.0, -900.0))  # perplexity overflows exp()
+
+    class Infinite:
+        name, binary = "infinite", False
+
+        async def score(self, task: object, result: object) -> Score:
+            return Score(math.inf, "huge")
+
+    class Broken:
+        name, binary = "broken", True
+
+        async def score(self, task: object, result: object) -> Score:
+            raise OverflowError("math range error")
+
+    exact = ExactMatch()
+    scores, notes = await score_result(
+        [Perplexity(), Infinite(), Broken(), exact], task("x"), result
+    )
+    assert scores["exact"] == 1.0  # the answer "x" is right whatever the others did
+    assert "exact" not in notes
+    assert math.isnan(scores["perplexity"]) and "too large" in notes["perplexity"]
+    assert math.isnan(scores["infinite"])
+    assert notes["infinite"] == "score was inf, not a finite number (huge)"
+    assert math.isnan(scores["broken"])
+    assert notes["broken"] == "scorer failed: OverflowError: math range error"
+
+
+# --- judge verdicts in the forms judges write (issue 8, item 6) ------------------------------
+
+PASS_FAIL_VERDICTS = [
+    ("Reasoning.\nVerdict: PASS", 1.0),
+    ("Verdict: FAIL", 0.0),
+    ("**Verdict**: PASS", 1.0),
+    ("**Verdict:** PASS", 1.0),
+    ("Verdict - PASS", 1.0),
+    ("Verdict — FAIL", 0.0),
+    ("Verdict: PASSED", 1.0),
+    ("Verdict: FAILED", 0.0),
+    ("Looks good.\nPASSED", 1.0),
+    ("Wrong total.\nFAILED", 0.0),
+    ("**PASS**", 1.0),
+    ("Final verdict: **FAIL**", 0.0),
+    ("## Verdict: PASS", 1.0),
+    ("Verdict = PASS", 1.0),
+    ("VERDICT: Pass.", 1.0),
+    ("Verdict: FAIL (the total is wrong)", 0.0),
+    ("Verdict: **PASS** — the answer matches.", 1.0),
+    ("My verdict is PASS", 1.0),
+    ("Verdict:\nPASS", 1.0),
+    ("verdict: yes", 1.0),
+    ("Verdict: no", 0.0),
+    ("Verdict: correct", 1.0),
+    ("Verdict: incorrect", 0.0),
+    # The judge's own final verdict wins over a quoted example after it.
+    ("Verdict: FAIL\n\nFor reference, a passing reply ends:\n> Verdict: PASS", 0.0),
+    ("Verdict: FAIL\n```\nVerdict: PASS\n```", 0.0),
+    ('Verdict: FAIL\nA good answer would end with "Verdict: PASS".', 0.0),
+    ("Use `Verdict: PASS` only if right.\nVerdict: FAIL", 0.0),
+    ("It fails on one step.\nVerdict: FAIL\nA top answer gets “Verdict: PASS”", 0.0),
+    # Self-correction: the last verdict counts.
+    ("Verdict: PASS\nOn second thought, step 2 is wrong.\nVerdict: FAIL", 0.0),
+    # Structured (JSON) verdicts come first.
+    ('{"verdict": "PASS", "reasoning": "ok"}', 1.0),
+    ('Step 2 is wrong.\n```json\n{"verdict": "FAIL"}\n```', 0.0),
+    ('{"Verdict": true}', 1.0),
+    ('Verdict: FAIL\n> e.g. {"verdict": "PASS"}', 0.0),
+    # Not verdicts.
+    ("I cannot decide.", None),
+    ("The response should PASS if it is correct.", None),
+    ("Verdict: N/A", None),
+    ('{"verdict": "maybe"}', None),
+]
+
+SCALE_VERDICTS = [
+    ("Score: 4/5", 4.0),
+    ("Score: 4", 4.0),
+    ("**Score**: 3", 3.0),
+    ("Score - 2", 2.0),
+    ("Score: 4 out of 5", 4.0),
+    ("Score: 4.5/5", 4.5),
+    ("Final score: 3/5.", 3.0),
+    ("Score: 2\n\nA top answer would get:\n> Score: 5", 2.0),
+    ("Score: 5\nOn reflection, one step is wrong. Score: 3", 3.0),
+    ('{"score": 4}', 4.0),
+    ('{"score": "4/5"}', 4.0),
+    ("Score: 4/10", None),  # out of 10 is another scale
+    ("Score: 6", None),  # outside 1..5
+    ('{"score": 9}', None),
+    ("No score here.", None),
+]
+
+
+@pytest.mark.parametrize(("reply", "expected"), PASS_FAIL_VERDICTS)
+def test_parse_pass_fail_verdicts(reply: str, expected: float | None) -> None:
+    assert parse_verdict(reply) == expected
+
+
+@pytest.mark.parametrize(("reply", "expected"), SCALE_VERDICTS)
+def test_parse_scale_verdicts(reply: str, expected: float | None) -> None:
+    assert parse_verdict(reply, scale=(1, 5)) == expected
+
+
+async def test_default_judge_prompt_asks_for_a_json_verdict() -> None:
+    judge_model = FakeProvider(['Right.\n{"verdict": "PASS"}'])
+    judge = JudgeScorer(judge_model, rubric="Correct.")
+    assert (await judge.score(task("42"), await reply("Answer: 42"))).value == 1.0
+    prompt = judge_model.requests[0].messages[-1].content
+    assert '{"verdict": "PASS"} or {"verdict": "FAIL"}' in prompt
+    graded_model = FakeProvider(['{"score": 4}'])
+    graded = JudgeScorer(graded_model, rubric="r", scale=(1, 5))
+    assert (await graded.score(task("42"), await reply("Answer: 42"))).value == 4.0
+    assert '{"score": <a number from 1.0 to 5.0>}' in graded_model.requests[0].messages[-1].content

@@ -15,7 +15,11 @@ from promptlab.experiments.arm_comparison import (
     holm_adjust,
     pair_on_task_id,
 )
-from promptlab.experiments.paired_tests import compare_paired, paired_bootstrap_ci
+from promptlab.experiments.paired_tests import (
+    compare_paired,
+    pair_correlation,
+    paired_bootstrap_ci,
+)
 from promptlab.experiments.pareto import pareto_front
 from promptlab.experiments.sample_size import (
     default_discordance,
@@ -25,6 +29,7 @@ from promptlab.experiments.sample_size import (
 from promptlab.experiments.statistics import (
     StatisticsInputError,
     accuracy_summary,
+    cluster_bootstrap_ci,
     latency_percentiles,
     wilson_interval,
 )
@@ -398,3 +403,89 @@ def test_latency_percentiles_linear_interpolation() -> None:
         latency_percentiles([1.0], percentiles=[120])
     with pytest.raises(StatisticsInputError, match="negative"):
         latency_percentiles([1.0, -0.5])
+
+
+# --- clustered tasks: cluster bootstrap (issue 8, item 9) ------------------------------------
+
+
+def clustered_scores(seed: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """20 passages x 10 questions; each passage has its own difficulty.
+
+    Arm A's chance on a passage is drawn from Beta(1, 1), so questions of one passage are
+    right or wrong together far more often than independent tasks would be. Arm B is A
+    with some answers flipped, plus a passage-level shift, so the per-task differences are
+    clustered too.
+    """
+    rng = np.random.default_rng(seed)
+    clusters = np.repeat([f"p{i:02d}" for i in range(20)], 10)
+    chance = np.repeat(rng.beta(1, 1, size=20), 10)
+    a = (rng.random(200) < chance).astype(float)
+    shift = np.repeat(rng.choice([-0.4, 0.4], size=20), 10)
+    b = (rng.random(200) < np.clip(chance + shift, 0, 1)).astype(float)
+    return a, b, clusters
+
+
+def test_cluster_interval_is_clearly_wider_than_the_naive_one() -> None:
+    a, _, clusters = clustered_scores()
+    naive = accuracy_summary(a)
+    clustered = accuracy_summary(a, clusters=clusters, seed=0)
+    assert naive.method == "wilson"
+    assert clustered.method == "cluster_bootstrap"
+    assert clustered.n_clusters == 20
+    assert clustered.mean == naive.mean  # only the interval changes
+    naive_width = naive.ci_high - naive.ci_low
+    cluster_width = clustered.ci_high - clustered.ci_low
+    assert cluster_width > 2 * naive_width, (naive_width, cluster_width)
+
+
+def test_independent_tasks_give_a_cluster_interval_close_to_the_naive_one() -> None:
+    # One task per cluster: the cluster bootstrap is the ordinary bootstrap.
+    rng = np.random.default_rng(5)
+    scores = (rng.random(400) < 0.6).astype(float)
+    naive = accuracy_summary(scores)
+    single = accuracy_summary(scores, clusters=np.arange(400), seed=0)
+    assert single.ci_low == pytest.approx(naive.ci_low, abs=0.01)
+    assert single.ci_high == pytest.approx(naive.ci_high, abs=0.01)
+
+
+def test_paired_comparison_with_clusters_resamples_clusters_and_says_so() -> None:
+    a, b, clusters = clustered_scores()
+    plain = compare_paired(a, b, seed=0)
+    clustered = compare_paired(a, b, seed=0, clusters=clusters)
+    assert plain.ci_method == "paired_bootstrap" and plain.n_clusters is None
+    assert clustered.ci_method == "cluster_bootstrap" and clustered.n_clusters == 20
+    assert clustered.diff == plain.diff and clustered.p_value == plain.p_value
+    assert (clustered.ci_high - clustered.ci_low) > 1.5 * (plain.ci_high - plain.ci_low)
+    assert "cluster bootstrap over 20 clusters" in clustered.note
+    assert "cluster" not in plain.note
+
+
+def test_cluster_bootstrap_needs_two_clusters_and_one_label_per_task() -> None:
+    low, high = cluster_bootstrap_ci([1.0, 0.0, 1.0], ["p", "p", "p"], seed=0)
+    assert math.isnan(low) and math.isnan(high)
+    with pytest.raises(StatisticsInputError, match="clusters has 2 labels but there are 3"):
+        cluster_bootstrap_ci([1.0, 0.0, 1.0], ["p", "q"], seed=0)
+
+
+def test_compare_all_pairs_uses_clusters_by_task_id() -> None:
+    a, b, clusters = clustered_scores()
+    ids = [f"t{i:03d}" for i in range(200)]
+    df = pd.DataFrame(
+        {"arm": ["a"] * 200 + ["b"] * 200, "task_id": ids * 2, "score": np.concatenate([a, b])}
+    )
+    table = compare_all_pairs(df, "arm", seed=0, clusters=dict(zip(ids, clusters, strict=True)))
+    assert table["ci_method"].tolist() == ["cluster_bootstrap"]
+    direct = compare_paired(a, b, seed=0, clusters=clusters)
+    assert table["ci_low"].iloc[0] == pytest.approx(direct.ci_low)
+    with pytest.raises(StatisticsInputError, match="task 't000' has no cluster"):
+        compare_all_pairs(df, "arm", seed=0, clusters={})
+
+
+def test_pair_correlation_matches_numpy() -> None:
+    a = [1.0, 0.0, 1.0, 1.0, 0.0, 0.5]
+    b = [1.0, 0.0, 0.0, 1.0, 0.5, 0.5]
+    expected = float(np.corrcoef(a, b)[0, 1])
+    assert pair_correlation(a, b) == pytest.approx(expected)
+    assert compare_paired(a, b, seed=0).correlation == pytest.approx(expected)
+    # Undefined when one arm scored every task the same.
+    assert math.isnan(pair_correlation([1.0, 1.0, 1.0], [1.0, 0.0, 1.0]))

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from promptlab.errors import DataError
-from promptlab.experiments.tasks import Task, TaskSet
+from promptlab.experiments.tasks import Task, TaskSet, content_id
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -35,9 +35,32 @@ def test_jsonl_reads_ids_inputs_and_expected(tmp_path: Path) -> None:
     assert str(path) in tasks.source
 
 
-def test_rows_without_ids_are_numbered_from_one(tmp_path: Path) -> None:
+def test_rows_without_ids_get_ids_from_their_content(tmp_path: Path) -> None:
+    rows = [{"question": "2+3?", "answer": 5}, {"question": "1+1?", "answer": 2}]
+    before = {
+        t.inputs["question"]: t.id for t in TaskSet.from_jsonl(jsonl(tmp_path / "a.jsonl", rows))
+    }
+    # A row inserted at the top must not move the other rows' ids (positional ids did).
+    inserted = [{"question": "9+9?", "answer": 18}, *rows]
+    after = {
+        t.inputs["question"]: t.id
+        for t in TaskSet.from_jsonl(jsonl(tmp_path / "b.jsonl", inserted))
+    }
+    assert after["2+3?"] == before["2+3?"] and after["1+1?"] == before["1+1?"]
+    assert len(set(after.values())) == 3
+    assert before["2+3?"] == content_id({"question": "2+3?", "answer": 5})
+    assert len(before["2+3?"]) == 12 and before["2+3?"] != "1"
+
+
+def test_identical_rows_without_ids_are_numbered_not_rejected(tmp_path: Path) -> None:
     path = jsonl(tmp_path / "t.jsonl", [{"question": "x", "answer": 1}] * 3)
-    assert [t.id for t in TaskSet.from_jsonl(path)] == ["1", "2", "3"]
+    ids = [t.id for t in TaskSet.from_jsonl(path)]
+    base = content_id({"question": "x", "answer": 1})
+    assert ids == [base, f"{base}-2", f"{base}-3"]
+
+
+def test_content_id_changes_with_the_expected_answer() -> None:
+    assert content_id({"question": "x", "answer": 1}) != content_id({"question": "x", "answer": 2})
 
 
 def test_expected_field_named_expected_is_accepted(tmp_path: Path) -> None:

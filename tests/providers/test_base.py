@@ -64,3 +64,29 @@ def test_provider_strings():
     with pytest.raises(ConfigurationError) as info:
         provider("gemini:pro")
     assert "local:" in str(info.value) and "'gemini'" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind", "model"),
+    [
+        ("local", "LlamaCppProvider", "SmolLM2-135M-Instruct"),
+        ("local:/nonexistent/dir/model.gguf", "ConfigurationError", None),
+        ("fake:Answer: 3", "FakeProvider", "fake-model"),
+        ("fake", "FakeProvider", "fake-model"),
+        ("openai:gpt-4o-mini", "OpenAIProvider", "gpt-4o-mini"),
+        ("anthropic:claude-haiku-4-5", "AnthropicProvider", "claude-haiku-4-5"),
+        ("anthropic-compatible:claude-x@http://127.0.0.1:8080", "AnthropicProvider", "claude-x"),
+        ("llama-server@http://127.0.0.1:8080", "OpenAIProvider", "llama-server"),
+        ("LLAMA-SERVER:m@http://127.0.0.1:8080/v1", "OpenAIProvider", "m"),
+    ],
+)
+def test_every_documented_provider_string_form(spec, kind, model, monkeypatch):
+    """Each form in the README's provider-string table builds the provider it names."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
+    if kind == "ConfigurationError":  # the scheme was read as local: the path is checked
+        with pytest.raises(ConfigurationError, match="no such GGUF file"):
+            provider(spec)
+        return
+    built = provider(spec)
+    assert (type(built).__name__, built.model) == (kind, model)

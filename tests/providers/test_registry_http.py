@@ -38,9 +38,26 @@ def test_vendor_strings() -> None:
         ("llama-server", "llama-server", "llama-server", "http://127.0.0.1:8080/v1", False),
         ("llama-server:@http://127.0.0.1:9999/v1", "llama-server", "llama-server",
          "http://127.0.0.1:9999/v1", False),
+        # The README's forms of llama-server[:MODEL][@URL]; a URL's ':' is not the scheme's.
+        ("llama-server@http://127.0.0.1:8080", "llama-server", "llama-server",
+         "http://127.0.0.1:8080", False),
+        ("llama-server@https://gpu.example.com:8443/v1", "llama-server", "llama-server",
+         "https://gpu.example.com:8443/v1", False),
+        ("llama-server:smollm2", "llama-server", "smollm2", "http://127.0.0.1:8080/v1", False),
+        ("llama-server:smollm2@http://127.0.0.1:8081/v1", "llama-server", "smollm2",
+         "http://127.0.0.1:8081/v1", False),
+        ("vllm@http://10.0.0.5:8000/v1", None, None, None, None),
+        ("ollama:llama3.2@http://10.0.0.7:11434/v1", "ollama", "llama3.2",
+         "http://10.0.0.7:11434/v1", False),
+        (" llama-server @http://127.0.0.1:8080", "llama-server", "llama-server",
+         "http://127.0.0.1:8080", False),
     ],
 )  # fmt: skip
 def test_compatible_server_strings(spec, name, model, url, native_n) -> None:
+    if name is None:  # vLLM serves many models: the name is required
+        with pytest.raises(ConfigurationError, match="needs a model name"):
+            provider(spec)
+        return
     built = provider(spec)
     assert isinstance(built, OpenAIProvider)
     assert (built.name, built.model, built.base_url) == (name, model, url)
@@ -52,6 +69,14 @@ def test_anthropic_compatible_string() -> None:
     built = provider("anthropic-compatible:claude-x@http://127.0.0.1:8080")
     assert isinstance(built, AnthropicProvider)
     assert (built.model, built.base_url) == ("claude-x", "http://127.0.0.1:8080")
+
+
+async def test_a_llama_server_url_string_talks_to_that_server() -> None:
+    async with StubServer() as srv:
+        built = provider(f"llama-server@{srv.base_url}")
+        completion = await built.complete(ask())
+        assert srv.stats.total_requests == 1
+    assert completion.provider == "llama-server" and completion.text
 
 
 async def test_a_string_built_provider_talks_to_the_server() -> None:
@@ -66,6 +91,8 @@ async def test_a_string_built_provider_talks_to_the_server() -> None:
     ("spec", "message"),
     [
         ("openai-compatible:qwen2.5", "needs a server URL after '@'"),
+        ("vllm:qwen@10.0.0.5:8000/v1", "does not start with http"),
+        ("llama-server@127.0.0.1:8080", "does not start with http"),
         ("openai:", "needs a model name"),
         ("anthropic:", "needs a model name"),
         ("langchain:ChatOpenAI", "LangChainProvider"),
