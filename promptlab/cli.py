@@ -235,6 +235,24 @@ def _print_results(result: Run, scorer: str | None = None) -> None:
         _print_table(title, _compact(comparison, _COMPARISON_COLUMNS))
 
 
+# Counts shown only when some row has one: a column of zeros costs width and says nothing.
+_QUIET_WHEN_ZERO = ("errors", "unscored", "n_unscored", "truncated", "cost_usd", "cache_hits")
+
+
+def _without_quiet_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Drop all-zero count columns; a single interval method moves to the title."""
+    quiet = [
+        c
+        for c in _QUIET_WHEN_ZERO
+        if c in frame.columns and not frame[c].fillna(0).astype(bool).any()
+    ]
+    note = ""
+    if "ci_method" in frame.columns and frame["ci_method"].nunique(dropna=False) == 1:
+        note = f"; interval: {frame['ci_method'].iloc[0]}"
+        quiet.append("ci_method")
+    return frame.drop(columns=quiet), note
+
+
 # The columns worth a terminal's width; the full tables are in Run.summary() and the report.
 _SUMMARY_COLUMNS = (
     "arm", "provider", "model", "accuracy", "ci", "ci_method", "n", "errors", "unscored",
@@ -260,15 +278,26 @@ def _compact(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
 
 def _print_table(title: str, frame: pd.DataFrame) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
+    frame, note = _without_quiet_columns(frame)
+    if "provider" in frame.columns and len(frame) > 1 and frame["provider"].nunique() == 1:
+        note += f"; provider: {frame['provider'].iloc[0]}"
+        frame = frame.drop(columns=["provider"])
+    if len(frame) == 1 and len(frame.columns) > 8:
+        # One comparison: a field per line reads better than a row folded to fit.
+        import pandas as pd
+
+        frame = pd.DataFrame({"field": frame.columns, "value": list(frame.iloc[0])})
+    # Names and notes are data, never rich markup ("[bold]" in an arm name stays text).
+    table = Table(title=escape(title + note), title_justify="left")
     for column in frame.columns:
         # Names and intervals stay on one line; numeric columns are narrow anyway.
-        keep = str(column) in ("arm", "arm_a", "arm_b", "provider", "model", "ci", "test")
-        table.add_column(str(column).replace("_", " "), overflow="fold", no_wrap=keep)
+        keep = str(column) in ("arm", "arm_a", "arm_b", "provider", "model", "ci", "test", "field")
+        table.add_column(escape(str(column).replace("_", " ")), overflow="fold", no_wrap=keep)
     for row in frame.itertuples(index=False):
-        table.add_row(*(_cell(value) for value in row))
+        table.add_row(*(escape(_cell(value)) for value in row))
     Console(width=max(120, _terminal_width())).print(table)
 
 

@@ -181,3 +181,28 @@ def test_a_changed_definition_exits_2_and_fresh_starts_over(folder: Path) -> Non
     assert len(list((folder / "out").glob("cells.jsonl.bak-*"))) == 1
     assert len((folder / "out" / "cells.jsonl").read_text().splitlines()) == 12
     assert "--fresh" in promptlab("run", "--help", cwd=folder).stdout
+
+
+def test_tables_drop_all_zero_columns_and_show_markup_in_names_as_text(folder: Path) -> None:
+    experiment = EXPERIMENT.format(latency=0).replace("  cot:", '  "[bold]cot[/bold]":')
+    (folder / "exp.yaml").write_text(experiment)
+    assert promptlab("run", "exp.yaml", "--out", "out", "--no-progress", cwd=folder).returncode == 0
+    summary = promptlab("summary", "out", cwd=folder)
+    assert summary.returncode == 0, summary.stderr
+    # An arm name is data: rich must not read it as markup and swallow the brackets.
+    assert "[bold]cot[/bold]" in summary.stdout
+    # No errors, unscored or truncated cells here: those columns would only be zeros.
+    header = summary.stdout.splitlines()[2]
+    assert "errors" not in header and "truncated" not in header
+    assert "interval: wilson" in summary.stdout  # one method for every row: in the title
+
+
+def test_one_comparison_prints_a_field_per_line(folder: Path) -> None:
+    assert promptlab("run", "exp.yaml", "--out", "out", "--no-progress", cwd=folder).returncode == 0
+    compared = promptlab("compare", "out", "zero_shot", "cot", cwd=folder)
+    assert compared.returncode == 0, compared.stderr
+    lines = {
+        line.split("│")[1].strip(): line for line in compared.stdout.splitlines() if "│" in line
+    }
+    assert {"n_pairs", "diff", "p_value", "correlation"} <= set(lines)
+    assert "6" in lines["n_pairs"]
