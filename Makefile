@@ -34,6 +34,8 @@ demo: install
 lint: install
 	$(BIN)/ruff check promptlab tests bench
 	$(BIN)/ruff format --check promptlab tests bench
+	# The layering of CONVENTIONS.md: contracts in pyproject.toml ([tool.importlinter]).
+	$(BIN)/lint-imports --no-cache --no-logo
 
 typecheck: install
 	$(BIN)/mypy promptlab

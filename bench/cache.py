@@ -52,9 +52,9 @@ def lookup_cost_s(cache_path: Path, repeats: int = 2000) -> tuple[float, float]:
     import sqlite3
 
     from promptlab.completion import CompletionRequest
-    from promptlab.experiments.cache import ResponseCache
     from promptlab.messages import Message
     from promptlab.params import GenerationParams
+    from promptlab.providers.cache import ResponseCache
 
     with sqlite3.connect(cache_path) as db:
         stored_key, stored = db.execute("SELECT key, request FROM responses LIMIT 1").fetchone()

@@ -131,7 +131,7 @@ async def openai_client(base_url: str, prompt_of: PromptOf) -> tuple[Client, Clo
 async def promptlab_client(base_url: str, prompt_of: PromptOf) -> tuple[Client, Close]:
     """An Experiment run: cache, results file, progress bar and Run loading included."""
     from promptlab import OpenAIProvider, ZeroShot
-    from promptlab.experiments.definition import Experiment
+    from promptlab.experiments.experiment import Experiment
 
     provider = OpenAIProvider(MODEL, base_url=base_url, api_key=API_KEY)
     workdir = Path(tempfile.mkdtemp(prefix="promptlab-bench-"))

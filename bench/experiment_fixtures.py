@@ -40,7 +40,7 @@ def tasks(n_tasks: int) -> list[dict[str, Any]]:
 def experiment(n_cells: int, *, concurrency: int = 8) -> tuple[Any, Any]:
     """The experiment with ``n_cells`` cells, and its FakeProvider (to count calls)."""
     from promptlab import ChainOfThought, ZeroShot
-    from promptlab.experiments.definition import Experiment
+    from promptlab.experiments.experiment import Experiment
     from promptlab.testing import FakeProvider
 
     fake = FakeProvider(fake_reply)

@@ -147,7 +147,7 @@ def measure_throughput(rounds: int, max_tokens: int) -> tuple[Throughput, Throug
 
 def measure_kv_reuse(rounds: int, max_tokens: int) -> KvResult:
     """SelfConsistency(n=8) in one request vs eight single-sample runs with the same seeds."""
-    from promptlab import ChainOfThought, LlamaCppProvider, SelfConsistency
+    from promptlab import ChainOfThought, GenerationParams, LlamaCppProvider, SelfConsistency
 
     provider = LlamaCppProvider()
     cot = ChainOfThought(extractor="numeric")
@@ -164,10 +164,11 @@ def measure_kv_reuse(rounds: int, max_tokens: int) -> KvResult:
             return time.perf_counter() - start, outcome
 
         def singles(seed: int = seed) -> tuple[float, list[Any]]:
+            # Sample i of the request above, alone: the same seed the request gives it.
+            params = GenerationParams(max_tokens=max_tokens, temperature=0.7, seed=seed)
             start = time.perf_counter()
             outcomes = [
-                cot.run(inputs, provider, max_tokens=max_tokens, temperature=0.7, seed=seed + i)
-                for i in range(SC_N)
+                cot.run(inputs, provider, params=params.for_samples(i, None)) for i in range(SC_N)
             ]
             return time.perf_counter() - start, outcomes
 

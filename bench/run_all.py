@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "memory": ["--repeats", "1"],
     "local": ["--rounds", "1", "--max-tokens", "16"],
     "self_consistency": ["--tasks", "300", "--local-tasks", "2", "--max-tokens", "32"],
+    "sync_bridge": ["--rounds", "3", "--batch-seconds", "0.01"],
 }
 
 

@@ -6,10 +6,10 @@ an optional share of unextractable answers (None). For every task one sequence o
 ``max_n`` samples is drawn with a seeded numpy generator, and every rule sees that same
 sequence (common random numbers), so rule-vs-fixed accuracy differences are paired per task.
 
-A rule stops at the first check point (the end of each batch from `plan_batches`) where
-``rule.decide(prefix)`` says stop, else at ``max_n``; rules are stateless, so deciding on
-each prefix is exactly what `sample_until_stop` does. The final answer is the majority of
-the samples drawn, ties broken by first-seen order, Nones never winning.
+How many samples a rule draws on a task comes from the library's own sampling loop
+(`sample_until_stop`, the loop `SelfConsistency` runs), fed that task's sequence. The
+final answer is the majority of the samples drawn, ties broken by first-seen order, Nones
+never winning.
 
 Run standalone from the repo root: ``.venv/bin/python -m bench.sc_simulation [--tasks 2000]``
 (or with ``PYTHONPATH=.``; promptlab must be importable).
@@ -19,7 +19,8 @@ The project target: >= 50% fewer samples than fixed n=16 at <= 1 point accuracy 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ from promptlab.strategies.stopping import (
     FixedN,
     StoppingRule,
     WindowStop,
-    plan_batches,
+    sample_until_stop,
 )
 
 NONE_ID = -1  # answer id for "no extractable answer"; 0 is the correct answer
@@ -73,24 +74,28 @@ def correct_by_prefix(samples: np.ndarray) -> np.ndarray:
     return (winner == 0) & (counts[:, :, 0] > 0)
 
 
-def stop_matrix(rule: StoppingRule, samples: np.ndarray) -> np.ndarray:
-    """``out[t, L]`` is True when the rule says stop after the first L samples of task t."""
-    n_tasks, max_n = samples.shape
-    out = np.zeros((n_tasks, max_n + 1), dtype=bool)
-    for t in range(n_tasks):
-        votes = [None if a == NONE_ID else int(a) for a in samples[t]]
-        for length in range(1, max_n + 1):
-            out[t, length] = rule.decide(votes[:length]).stop
-    return out
+def samples_used(rule: StoppingRule, samples: np.ndarray, batch_size: int) -> np.ndarray:
+    """Samples drawn per task by the library's own loop, `sample_until_stop`.
 
+    Each task's row is the stream the loop draws from (``NONE_ID`` read as None), so the
+    count is exactly what ``SelfConsistency(stopping=rule, batch_size=...)`` would draw.
+    """
+    rows = [[None if a == NONE_ID else int(a) for a in row] for row in samples]
+    max_n = samples.shape[1]
 
-def samples_used(stops: np.ndarray, batch_size: int) -> np.ndarray:
-    """Samples drawn per task when the rule is checked only at the end of each batch."""
-    max_n = stops.shape[1] - 1
-    checks = np.cumsum(plan_batches(max_n, batch_size))
-    stopped = stops[:, checks]
-    stopped[:, -1] = True  # the budget ends sampling regardless of the rule
-    return checks[stopped.argmax(axis=1)]
+    async def run_all() -> list[int]:
+        used = []
+        for votes in rows:
+            stream = iter(votes)
+
+            async def draw(k: int, stream: Iterator[int | None] = stream) -> list[int | None]:
+                return [next(stream) for _ in range(k)]
+
+            drawn, _ = await sample_until_stop(draw, rule, max_n, batch_size)
+            used.append(len(drawn))
+        return used
+
+    return np.array(asyncio.run(run_all()), dtype=int)
 
 
 def paired_bootstrap_ci(
@@ -179,9 +184,8 @@ def simulate(
 
     rows = [row(f"fixed n={max_n}", max_n, np.full(n_tasks, max_n))]
     for rule in default_rules() if rules is None else rules:
-        stops = stop_matrix(rule, samples)
         for batch_size in batch_sizes:
-            rows.append(row(rule_label(rule), batch_size, samples_used(stops, batch_size)))
+            rows.append(row(rule_label(rule), batch_size, samples_used(rule, samples, batch_size)))
     return rows
 
 

@@ -8,11 +8,12 @@ Two settings, one table:
 2. The bundled local model (SmolLM2 via `LlamaCppProvider`) on the arithmetic example set:
    chain of thought, temperature 0.7, 16 seeded samples per task (sample i uses seed + i,
    so an adaptive run draws exactly a prefix of them). Each rule is replayed on those
-   prefixes, checked at its batch ends, as `SelfConsistency(stopping=...)` would draw
-   them; ``--verify`` re-runs a few tasks through the real strategy to confirm. To keep
-   the run short it uses a subset of tasks (``--local-tasks``) and ``max_tokens=64``.
+   samples by the library's own sampling loop (`sample_until_stop`, which
+   `SelfConsistency(stopping=...)` runs); ``--verify`` re-runs a few tasks through the
+   real strategy to confirm. To keep the run short it uses a subset of tasks
+   (``--local-tasks``) and ``max_tokens=64``.
    The local rows also list maj@k for k = 1, 4, 8, 16: the exact expected accuracy of a
-   k-sample vote from the same pools (`promptlab.majority_accuracy`).
+   k-sample vote from the same pools (`promptlab.experiments.stats`).
 
 Rules: promptlab's `BetaStop` (Adaptive-Consistency) and `WindowStop` (ESC) at several
 settings, plus two budget-aware prototypes from `bench.budget_stops` (not in the library).
@@ -43,7 +44,6 @@ from bench.sc_simulation import (
     rule_label,
     samples_used,
     simulate,
-    stop_matrix,
 )
 from promptlab.strategies.stopping import BetaStop, StoppingRule, WindowStop
 
@@ -163,8 +163,7 @@ def verify_replay(
             {"question": task["question"]}, local, max_tokens=max_tokens, seed=seed + 1000 * index
         )
         drawn = [s.answer for s in result.samples]
-        replay = encode([pool], [None])[0]
-        used = samples_used(stop_matrix(rule, replay[None, :]), batch)[0]
+        used = samples_used(rule, encode([pool], [None]), batch)[0]
         matches += drawn == list(pool[:used])
     return matches, len(tasks)
 
@@ -187,7 +186,7 @@ def local_rows(
     n_boot: int = 2000,
 ) -> list[dict]:
     """Replay every rule on the model's sample pools; rows like `simulation_rows`."""
-    from promptlab.majority_accuracy import majority_at_k
+    from promptlab.experiments.stats import majority_at_k
 
     samples = encode(pools, correct)
     hits = correct_by_prefix(samples)
@@ -211,10 +210,8 @@ def local_rows(
         }
 
     rows = [row(f"fixed n={MAX_N}", MAX_N, np.full(n_tasks, MAX_N))]
-    stops: dict[int, np.ndarray] = {}
     for rule, batch in rules_and_batches():
-        matrix = stops.setdefault(id(rule), stop_matrix(rule, samples))
-        rows.append(row(label(rule), batch, samples_used(matrix, batch)))
+        rows.append(row(label(rule), batch, samples_used(rule, samples, batch)))
     for k in (1, 4, 8, 16):
         accuracy = float(
             np.mean([majority_at_k(p, c, k) for p, c in zip(pools, correct, strict=True)])

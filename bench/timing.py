@@ -32,6 +32,7 @@ def interleaved_medians(
     rounds: int = 7,
     target_s: float = 0.05,
     between: Callable[[], None] | None = None,
+    alternate: bool = False,
 ) -> dict[str, float]:
     """Median seconds per call of each row, from ``rounds`` interleaved rounds.
 
@@ -40,14 +41,17 @@ def interleaved_medians(
         rounds: Rounds; each times every row once (a batch of calls).
         target_s: About how long one batch of one row takes.
         between: Called after each batch, untimed (to clear a fake's request log, say).
+        alternate: Time the rows in reverse order every other round, so that no row
+            always runs right after the same neighbour (for A/B rows a few % apart).
 
     Returns:
         Name -> median seconds per call.
     """
     batch = {name: calls_per_batch(fn, target_s) for name, fn in rows.items()}
     samples: dict[str, list[float]] = {name: [] for name in rows}
-    for _ in range(rounds):
-        for name, fn in rows.items():
+    order = list(rows.items())
+    for round_number in range(rounds):
+        for name, fn in order[::-1] if alternate and round_number % 2 else order:
             calls = batch[name]
             gc.collect()
             start = time.perf_counter()

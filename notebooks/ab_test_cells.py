@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 from promptlab import ChainOfThought, ZeroShot
-from promptlab.experiments.definition import ArmSpec, Experiment
+from promptlab import ArmSpec, Experiment
 from promptlab.experiments.tasks import TaskSet
 
 ROOT = Path.cwd() if (Path.cwd() / "examples").exists() else Path.cwd().parent
@@ -154,7 +154,7 @@ number is what a design that runs each arm on different tasks would need.
         "code",
         r"""
 from promptlab.errors import ConfigurationError
-from promptlab.experiments.sample_size import tasks_needed_unpaired
+from promptlab.experiments.stats import tasks_needed_unpaired
 
 p_cot, p_zero = comparison.loc[0, "mean_a"], comparison.loc[0, "mean_b"]
 try:

@@ -32,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from promptlab import LlamaCppProvider, ZeroShot, provider
-from promptlab.experiments.definition import ArmSpec, Experiment
+from promptlab import ArmSpec, Experiment
 from promptlab.experiments.tasks import TaskSet
 
 ROOT = Path.cwd() if (Path.cwd() / "examples").exists() else Path.cwd().parent

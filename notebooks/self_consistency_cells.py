@@ -13,7 +13,7 @@ each extra vote buy?
 The naive way to draw that curve re-runs the model for every `k`. We do better: draw
 **one pool of N samples per task**, then compute, for every `k ≤ N`, the *exact* expected
 accuracy of a majority vote over `k` samples drawn from the pool, averaging over **every**
-k-subset (`promptlab.majority_accuracy`). No re-sampling, no extra calls, and less noise
+k-subset (`promptlab.experiments.stats`). No re-sampling, no extra calls, and less noise
 than lm-eval's "first k samples" estimate, which looks at one subset only.
 """,
     ),
@@ -26,9 +26,9 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from promptlab import ChainOfThought, SelfConsistency
-from promptlab.experiments.definition import ArmSpec, Experiment
+from promptlab import ArmSpec, Experiment
 from promptlab.experiments.tasks import TaskSet
-from promptlab.majority_accuracy import majority_at_k_curve
+from promptlab.experiments.stats import majority_at_k_curve
 
 ROOT = Path.cwd() if (Path.cwd() / "examples").exists() else Path.cwd().parent
 tasks = TaskSet.load(ROOT / "examples" / "arithmetic.jsonl")[:6]

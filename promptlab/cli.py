@@ -21,7 +21,7 @@ from promptlab.errors import ConfigurationError, DataError, PromptlabError, Temp
 if TYPE_CHECKING:
     import pandas as pd
 
-    from promptlab.experiments.run import Run
+    from promptlab.experiments.analysis import Run
 
 EXIT_ERROR = 1
 EXIT_CONFIG = 2
@@ -39,11 +39,15 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-# Parameters shared by the commands that read a finished run directory.
-RunDirArgument = Annotated[Path, typer.Argument(help="A run directory.", show_default=False)]
+# Parameters shared by the commands that read a finished run directory (report, compare,
+# summary): one definition each, so they cannot drift apart.
+RunDirArgument = Annotated[
+    Path,
+    typer.Argument(help="A run directory (holding cells.jsonl).", show_default=False),
+]
 ScorerOption = Annotated[
     Optional[str],  # noqa: UP045 - typer reads the annotation at run time on 3.10
-    typer.Option(help="Which score [default: the first scorer].", show_default=False),
+    typer.Option(help="Which score to use [default: the first scorer].", show_default=False),
 ]
 
 
@@ -141,7 +145,7 @@ def run(
     change only in scorers re-scores the saved outputs without calling any provider. Only
     one run at a time may write to a run directory.
     """
-    from promptlab.experiments.definition import Experiment
+    from promptlab.experiments.experiment import Experiment
 
     with _user_errors():
         if no_cache and refresh_cache:
@@ -167,9 +171,7 @@ def run(
 
 @app.command("report")
 def report_command(
-    run_dir: Annotated[
-        Path, typer.Argument(help="A run directory (holding cells.jsonl).", show_default=False)
-    ],
+    run_dir: RunDirArgument,
     out: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option(
@@ -179,10 +181,7 @@ def report_command(
             show_default=False,
         ),
     ] = None,
-    scorer: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(help="Which score to report [default: the first scorer].", show_default=False),
-    ] = None,
+    scorer: ScorerOption = None,
 ) -> None:
     """Write a standalone HTML report (and a Markdown copy) for a run directory."""
     with _user_errors():
@@ -222,7 +221,7 @@ def summary(
 def _load(run_dir: Path) -> Run:
     if not run_dir.is_dir():
         raise ConfigurationError(f"{run_dir}: no such run directory.")
-    from promptlab.experiments.run import Run
+    from promptlab.experiments.analysis import Run
 
     return Run.load(run_dir)
 

@@ -24,6 +24,15 @@ class CompletionRequest:
         """Build a request from any sequence of messages."""
         return cls(tuple(messages), params or GenerationParams())
 
+    def for_samples(self, first: int, n: int | None) -> CompletionRequest:
+        """This request for ``n`` of its samples, starting at sample ``first``.
+
+        Sample ``k`` of a request seeded ``s`` uses seed ``s + k``
+        (:meth:`GenerationParams.for_samples`), so a batch, a fan-out into single calls and
+        a top-up of missing choices all reproduce the samples one call would draw.
+        """
+        return CompletionRequest(self.messages, self.params.for_samples(first, n))
+
 
 @dataclass(frozen=True, slots=True)
 class TokenLogprob:
@@ -93,6 +102,36 @@ class Completion:
     provider: str = ""
     cost_usd: float | None = None
     calls: int = 1
+
+    @classmethod
+    def merge(cls, parts: Sequence[Completion]) -> Completion:
+        """One completion holding every choice of ``parts``, in order, with their totals.
+
+        Choices are renumbered from 0; usage and calls add up; the cost is the sum, or
+        ``None`` when any part's cost is unknown (an unknown part never counts as free).
+        Model and provider are the first part's; the latency is the longest part's (parts
+        run side by side; callers that run them one after another add latencies up).
+        A single part is returned as it is.
+        """
+        if not parts:
+            raise ValueError("Completion.merge needs at least one completion.")
+        if len(parts) == 1:
+            return parts[0]
+        first = parts[0]
+        costs = [part.cost_usd or 0.0 for part in parts]
+        unknown = any(part.cost_usd is None for part in parts)
+        choices = (c for part in parts for c in part.choices)
+        return cls(
+            choices=tuple(
+                Choice(c.text, c.finish_reason, c.logprobs, i) for i, c in enumerate(choices)
+            ),
+            usage=sum((part.usage for part in parts[1:]), first.usage),
+            latency_s=max(part.latency_s for part in parts),
+            model=first.model,
+            provider=first.provider,
+            cost_usd=None if unknown else sum(costs),
+            calls=sum(part.calls for part in parts),
+        )
 
     @property
     def text(self) -> str:

@@ -117,6 +117,43 @@ class GenerationParams(BaseModel):
             result = GenerationParams(**merged)
         return result
 
+    def given_values(self) -> dict[str, Any]:
+        """The parameters that carry a value, sorted by name: what is recorded and hashed.
+
+        Unset fields and fields set to ``None`` (which also means "the provider's default")
+        are left out, so two parameter sets that send the same request compare equal.
+
+        Example:
+            >>> GenerationParams(top_p=None, temperature=0.5).given_values()
+            {'temperature': 0.5}
+        """
+        return {k: v for k, v in sorted(self.set_fields().items()) if v is not None}
+
+    def sample_seed(self, k: int) -> int | None:
+        """The seed of sample ``k`` (counted from 0) of a request: ``seed + k``, or None.
+
+        Every sample of a seeded request gets its own seed, so the samples differ yet stay
+        reproducible, and drawing them in parts (batches, one call per sample, a retry of
+        the missing ones) gives each sample the seed it would get in one call.
+        """
+        return None if self.seed is None else self.seed + k
+
+    def for_samples(self, first: int, n: int | None) -> GenerationParams:
+        """The parameters that draw samples ``first, first + 1, ...`` of this request.
+
+        The seed moves to :meth:`sample_seed` of ``first``; ``n`` is set to the number of
+        samples wanted, or unset with ``n=None`` (one sample).
+
+        Example:
+            >>> GenerationParams(seed=7, n=8).for_samples(4, 2).given_values()
+            {'n': 2, 'seed': 11}
+        """
+        base = self if n is not None else self.without("n")
+        update: dict[str, Any] = {} if n is None else {"n": n}
+        if first and self.seed is not None:
+            update["seed"] = self.sample_seed(first)
+        return base.merge(update)
+
     def without(self, *names: str) -> GenerationParams:
         """A copy with the named fields unset."""
         if self.model_fields_set.isdisjoint(names):

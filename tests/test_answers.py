@@ -370,7 +370,7 @@ def test_a_cut_off_reply_without_a_finished_answer_line_has_no_answer():
 
 @pytest.mark.parametrize("kind", sorted(EXTRACTOR_KINDS))
 def test_experiment_files_accept_every_extractor_kind(kind, tmp_path):
-    from promptlab.experiments.strategy_specs import build_strategy
+    from promptlab.experiments.config import build_strategy
 
     strategy = build_strategy(
         {"strategy": "zero_shot", "extractor": kind}, ("arm",), tmp_path, None

@@ -10,7 +10,7 @@ from itertools import combinations
 
 import pytest
 
-from promptlab.majority_accuracy import (
+from promptlab.experiments.stats import (
     MajorityAtKError,
     exact_majority_at_k_curve,
     majority_at_k,

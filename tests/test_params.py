@@ -79,3 +79,21 @@ def test_params_are_frozen():
 def test_without_unsets_fields():
     params = GenerationParams(temperature=1, seed=3).without("seed")
     assert params.set_fields() == {"temperature": 1}
+
+
+def test_given_values_leave_out_unset_and_none_sorted_by_name():
+    params = GenerationParams(top_p=None, temperature=0.5, max_tokens=8)
+    assert list(params.given_values().items()) == [("max_tokens", 8), ("temperature", 0.5)]
+    assert GenerationParams(seed=None).given_values() == GenerationParams().given_values() == {}
+
+
+def test_sample_k_of_a_request_seeded_s_uses_s_plus_k():
+    seeded = GenerationParams(seed=100, n=8, temperature=0.7)
+    assert [seeded.sample_seed(k) for k in (0, 1, 5)] == [100, 101, 105]
+    assert GenerationParams(n=8).sample_seed(3) is None
+    # A batch of two starting at sample 4, and a single sample 6 (n unset).
+    assert seeded.for_samples(4, 2).given_values() == {"n": 2, "seed": 104, "temperature": 0.7}
+    assert seeded.for_samples(6, None).given_values() == {"seed": 106, "temperature": 0.7}
+    # The first batch keeps the request's seed; no seed stays no seed.
+    assert seeded.for_samples(0, 3).seed == 100
+    assert GenerationParams(n=4).for_samples(2, None).given_values() == {}

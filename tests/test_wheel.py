@@ -1,4 +1,5 @@
-"""The built wheel carries the built-in templates (an editable install would hide their absence)."""
+"""The built wheel carries what an editable install would hide the absence of: the built-in
+templates, the stub that lists the public names, and the ``py.typed`` marker."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 import sysconfig
 import textwrap
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -16,8 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
 
 
-def test_wheel_installs_in_a_fresh_venv_and_renders_every_builtin_template(tmp_path):
-    dist = tmp_path / "dist"
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dist = tmp_path_factory.mktemp("dist")
     subprocess.run(
         [
             sys.executable,
@@ -32,9 +35,13 @@ def test_wheel_installs_in_a_fresh_venv_and_renders_every_builtin_template(tmp_p
         check=True,
         capture_output=True,
     )
-    wheel = next(dist.glob("promptlab-*.whl"))
+    return next(dist.glob("promptlab-*.whl"))
 
-    env_dir = tmp_path / "venv"
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv holding only the wheel; its Python."""
+    env_dir = tmp_path_factory.mktemp("venv")
     venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
     site = Path(
@@ -62,9 +69,24 @@ def test_wheel_installs_in_a_fresh_venv_and_renders_every_builtin_template(tmp_p
     )
     deps = sysconfig.get_paths()["purelib"]
     (site / "_borrowed_deps.pth").write_text(deps + "\n")
+    return python
 
-    script = textwrap.dedent(
-        """
+
+def run_in(python: Path, script: str, cwd: Path) -> str:
+    # Run from an empty folder so the source checkout cannot be imported by accident.
+    result = subprocess.run(
+        [str(python), "-c", textwrap.dedent(script)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_wheel_installs_in_a_fresh_venv_and_renders_every_builtin_template(installed, tmp_path):
+    script = """
         import promptlab, pathlib
         from promptlab import PromptTemplate, TemplateLibrary
         from promptlab.templating import builtin_template_dir
@@ -77,13 +99,7 @@ def test_wheel_installs_in_a_fresh_venv_and_renders_every_builtin_template(tmp_p
             assert PromptTemplate.from_name(name).render(inputs), name
         print(",".join(names))
         """
-    )
-    # Run from an empty folder so the source checkout cannot be imported by accident.
-    result = subprocess.run(
-        [str(python), "-c", script], cwd=tmp_path, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    names = set(result.stdout.strip().split(","))
+    names = set(run_in(installed, script, tmp_path).strip().split(","))
     assert {
         "zero_shot",
         "few_shot",
@@ -91,3 +107,54 @@ def test_wheel_installs_in_a_fresh_venv_and_renders_every_builtin_template(tmp_p
         "chain_of_thought_few_shot",
         "final_answer",
     } <= names
+
+
+def test_wheel_ships_the_public_name_stub_and_the_typed_marker(wheel, installed, tmp_path):
+    shipped = set(zipfile.ZipFile(wheel).namelist())
+    assert {"promptlab/__init__.pyi", "promptlab/py.typed", "promptlab/_version.py"} <= shipped
+    assert "promptlab/_exports.py" not in shipped
+    # `import promptlab` reads the stub at run time, so every name must resolve from the wheel,
+    # and the wheel's metadata must carry the version the package reports.
+    script = """
+        import importlib.metadata, promptlab
+        assert "site-packages" in promptlab.__file__, promptlab.__file__
+        missing = [n for n in promptlab.__all__ if getattr(promptlab, n, None) is None]
+        assert not missing, missing
+        assert importlib.metadata.version("promptlab") == promptlab.__version__
+        print(len(promptlab.__all__))
+        """
+    assert int(run_in(installed, script, tmp_path)) > 100
+
+
+def test_users_mypy_sees_the_public_names_of_the_installed_wheel(installed, tmp_path):
+    user = tmp_path / "user_code.py"
+    user.write_text(
+        textwrap.dedent(
+            """
+            import promptlab as pl
+
+            strategy: int = pl.ZeroShot()
+            pl.NoSuchName
+            """
+        )
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--no-incremental",
+            "--python-executable",
+            str(installed),
+            user.name,
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    # Without py.typed or the stub, mypy would see `Any` (or no module) and report neither.
+    assert len(errors) == 2, result.stdout
+    assert 'expression has type "ZeroShot", variable has type "int"' in errors[0]
+    assert 'Module has no attribute "NoSuchName"' in errors[1]

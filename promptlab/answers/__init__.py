@@ -39,6 +39,7 @@ __all__ = [
     "TextAnswer",
     "YesNoAnswer",
     "as_extractor",
+    "expected_answer",
     "final_answer_span",
     "finished_answer_line",
     "format_number",
@@ -80,6 +81,21 @@ def reply_answer(
     if stopped_for_length(finish_reason) and not finished_answer_line(text):
         return None
     return extract(text)
+
+
+def expected_answer(extractor: AnswerExtractor, value: object) -> str | None:
+    """A task's expected ``value`` in the form answers are compared with.
+
+    The extractor's canonical form (:meth:`AnswerExtractor.normalize`), or the value as
+    stripped text when the extractor has none for it; None when there is no expected value.
+
+    Example:
+        >>> expected_answer(NumericAnswer(), "1,000.50")
+        '1000.5'
+    """
+    if value is None:
+        return None
+    return extractor.normalize(value) or str(value).strip()
 
 
 #: Extractor kinds by name: the one table behind ``extractor="numeric"`` and experiment files.

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
 
+from promptlab._checks import is_int
 from promptlab.errors import DataError
 from promptlab.jsonl import iter_jsonl
 
@@ -296,7 +297,7 @@ def _task_from_row(row: Any, fields: _Fields, position: int, source: str, line: 
     raw_id = row.get(fields.id_field)
     if raw_id is None or raw_id == "":
         task_id = content_id(row)
-    elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
+    elif isinstance(raw_id, str) or is_int(raw_id):
         task_id = str(raw_id)
     else:
         raise DataError(

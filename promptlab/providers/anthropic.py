@@ -36,22 +36,16 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import SecretStr
-
+from promptlab._checks import is_int
 from promptlab.completion import Choice, Completion, CompletionRequest, Usage
 from promptlab.errors import ConfigurationError, UnsupportedParameterError
-from promptlab.pricing import ModelPrice
-from promptlab.providers.base import Capabilities, OnUnsupported, UnsupportedParameterWarning
-from promptlab.providers.rate_limit import RateLimiter
-from promptlab.providers.remote import (
-    DEFAULT_TIMEOUT,
-    RemoteProvider,
-    is_loopback_url,
-    resolve_api_key,
-)
-from promptlab.providers.retry import RetryPolicy
+from promptlab.providers.base import Capabilities, UnsupportedParameterWarning
+from promptlab.providers.vendor_api import EndpointOptions, VendorAPIProvider
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 ANTHROPIC_KEY_ENV = "ANTHROPIC_API_KEY"
 #: ``max_tokens`` sent when the request does not set it (the API requires a value).
@@ -100,7 +94,7 @@ def anthropic_capabilities(model: str, sampling: Sampling | None = None) -> Capa
     )
 
 
-class AnthropicProvider(RemoteProvider[Any]):
+class AnthropicProvider(VendorAPIProvider):
     """Claude models through Anthropic's Messages API.
 
     Args:
@@ -123,70 +117,37 @@ class AnthropicProvider(RemoteProvider[Any]):
     """
 
     vendor = "anthropic"
+    domain = "anthropic.com"
+    key_env = ANTHROPIC_KEY_ENV
+    example_model = "claude-haiku-4-5"
 
     def __init__(
         self,
         model: str,
         *,
-        api_key: str | SecretStr | None = None,
-        base_url: str | None = None,
-        api_key_env: str | None = None,
         default_max_tokens: int = DEFAULT_MAX_TOKENS,
         sampling: Sampling | None = None,
-        timeout: float | None = DEFAULT_TIMEOUT,
-        max_retries: int | None = None,
-        retry: RetryPolicy | None = None,
-        requests_per_minute: float | None = None,
-        tokens_per_minute: float | None = None,
-        rate_limiter: RateLimiter | None = None,
-        price: ModelPrice | None = None,
         capabilities: Capabilities | None = None,
-        name: str | None = None,
-        default_headers: dict[str, str] | None = None,
-        on_unsupported: OnUnsupported = "error",
+        **options: Unpack[EndpointOptions],
     ) -> None:
-        if not model or not isinstance(model, str):
-            raise ConfigurationError(
-                f"model={model!r} is not allowed: give the model name, e.g. 'claude-haiku-4-5'."
-            )
+        self.check_model(model)
         if sampling not in (None, "both", "either", "none"):
             raise ConfigurationError(
                 f"sampling={sampling!r} is not allowed: use 'both', 'either', 'none', or None "
                 "to choose by model."
             )
-        if not isinstance(default_max_tokens, int) or default_max_tokens < 1:
+        if not is_int(default_max_tokens) or default_max_tokens < 1:
             raise ConfigurationError(
                 f"default_max_tokens={default_max_tokens!r} is not allowed: use an integer >= 1."
             )
-        official = base_url is None or bool(
-            re.match(r"^https?://([^/]*\.)?anthropic\.com(/|$)", base_url)
+        self.sampling: Sampling = sampling or sampling_rule(model)
+        super().__init__(
+            model,
+            capabilities=capabilities or anthropic_capabilities(model, self.sampling),
+            **options,
         )
-        self.name = name or ("anthropic" if official else "anthropic-compatible")
-        self.model = model
-        self.base_url = base_url
         self.default_max_tokens = default_max_tokens
         self.assumed_output_tokens = default_max_tokens
-        self.sampling: Sampling = sampling or sampling_rule(model)
-        if official:
-            self.vendor = "anthropic"
-        else:
-            self.vendor = "local" if is_loopback_url(base_url) else self.name
-        super().__init__(
-            timeout=timeout,
-            max_retries=max_retries,
-            retry=retry,
-            requests_per_minute=requests_per_minute,
-            tokens_per_minute=tokens_per_minute,
-            rate_limiter=rate_limiter,
-            price=price,
-            capabilities=capabilities or anthropic_capabilities(model, self.sampling),
-            on_unsupported=on_unsupported,
-        )
-        env = api_key_env or (ANTHROPIC_KEY_ENV if official else None)
-        required = official or api_key_env is not None
-        self._api_key = resolve_api_key(api_key, env, self.name, required=required)
-        self._key_hint = f"Check the key in {env} (or the api_key argument)." if env else ""
-        self.default_headers = default_headers
 
     def check(self, request: CompletionRequest) -> CompletionRequest:
         """The base checks, plus the "temperature or top_p, not both" rule of some models."""
@@ -220,8 +181,8 @@ class AnthropicProvider(RemoteProvider[Any]):
             body["system"] = system
         if params.stop:
             body["stop_sequences"] = list(params.stop)
-        sampling = {k: getattr(params, k) for k in ("temperature", "top_p")}
-        sampling = {k: v for k, v in sampling.items() if v is not None}
+        given = params.given_values()
+        sampling = {k: given[k] for k in ("temperature", "top_p") if k in given}
         if sampling:
             body["extra_body"] = sampling
         return body
@@ -252,9 +213,6 @@ class AnthropicProvider(RemoteProvider[Any]):
             "default_max_tokens": self.default_max_tokens,
             "sampling": self.sampling,
         }
-
-    def _describe(self) -> dict[str, Any]:
-        return {"model": self.model, "base_url": self.base_url, "name": self.name}
 
 
 def _usage(raw: Any) -> Usage:

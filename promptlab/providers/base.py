@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from promptlab.completion import Choice, Completion, CompletionRequest, Usage
+from promptlab.completion import Completion, CompletionRequest
 from promptlab.errors import ConfigurationError, UnsupportedParameterError
 from promptlab.params import GenerationParams
 from promptlab.sync import run_sync
@@ -93,7 +93,8 @@ _CAPABILITY_OF = {
 class Provider(ABC):
     """Base class of every backend.
 
-    Subclasses set ``name``, ``model`` and ``capabilities`` and implement
+    Subclasses set ``name``, ``model`` and ``capabilities`` (and ``max_concurrency`` when
+    the backend serves a limited number of calls at once) and implement
     :meth:`_generate`, which receives only requests the backend can honour. When
     ``capabilities.native_n`` is false, ``_generate`` is only ever asked for one sample.
 
@@ -106,6 +107,9 @@ class Provider(ABC):
     name: str = "provider"
     model: str = ""
     capabilities: Capabilities = Capabilities()
+    #: Most calls this provider should serve at once, or None for no limit of its own.
+    #: An :class:`~promptlab.Experiment` uses it as the provider's default concurrency.
+    max_concurrency: int | None = None
 
     def __init__(self, *, on_unsupported: OnUnsupported = "error") -> None:
         if on_unsupported not in ("error", "drop"):
@@ -184,16 +188,11 @@ class Provider(ABC):
         return replace(request, params=params.without(*problems))
 
     async def _fan_out(self, request: CompletionRequest, n: int) -> Completion:
-        # Each sample gets its own seed (seed + i) so samples differ yet stay reproducible.
-        base = request.params.without("n")
-        seed = base.seed
-
-        def one(i: int) -> CompletionRequest:
-            params = base if seed is None else base.merge({"seed": seed + i})
-            return replace(request, params=params)
-
-        parts = await asyncio.gather(*(self._generate(one(i)) for i in range(n)))
-        return _combine(parts)
+        # One call per sample, each seeded as sample i of the request (seed + i).
+        parts = await asyncio.gather(
+            *(self._generate(request.for_samples(i, None)) for i in range(n))
+        )
+        return Completion.merge(parts)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, model={self.model!r})"
@@ -209,24 +208,4 @@ def _with_latency(completion: Completion, latency_s: float) -> Completion:
         completion.provider,
         completion.cost_usd,
         completion.calls,
-    )
-
-
-def _combine(parts: list[Completion]) -> Completion:
-    """Merge single-sample completions into one n-choice completion."""
-    choices = tuple(
-        Choice(c.choices[0].text, c.choices[0].finish_reason, c.choices[0].logprobs, i)
-        for i, c in enumerate(parts)
-    )
-    usage = sum((c.usage for c in parts), Usage())
-    costs = [c.cost_usd for c in parts]
-    cost = None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
-    first = parts[0]
-    return Completion(
-        choices=choices,
-        usage=usage,
-        model=first.model,
-        provider=first.provider,
-        cost_usd=cost,
-        calls=sum(c.calls for c in parts),
     )

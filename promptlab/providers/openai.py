@@ -26,22 +26,15 @@ Cached prompt tokens come from ``usage.prompt_tokens_details.cached_tokens``.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
-
-from pydantic import SecretStr
+from typing import TYPE_CHECKING, Any, Literal
 
 from promptlab.completion import Choice, Completion, CompletionRequest, TokenLogprob, Usage
 from promptlab.errors import ConfigurationError
-from promptlab.pricing import ModelPrice
-from promptlab.providers.base import Capabilities, OnUnsupported
-from promptlab.providers.rate_limit import RateLimiter
-from promptlab.providers.remote import (
-    DEFAULT_TIMEOUT,
-    RemoteProvider,
-    is_loopback_url,
-    resolve_api_key,
-)
-from promptlab.providers.retry import RetryPolicy
+from promptlab.providers.base import Capabilities
+from promptlab.providers.vendor_api import EndpointOptions, VendorAPIProvider
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 OPENAI_KEY_ENV = "OPENAI_API_KEY"
 
@@ -78,13 +71,7 @@ def openai_capabilities(model: str, *, official: bool, native_n: bool = True) ->
     )
 
 
-def _is_official(base_url: str | None) -> bool:
-    if base_url is None:
-        return True
-    return bool(re.match(r"^https?://([^/]*\.)?openai\.com(/|$)", base_url))
-
-
-class OpenAIProvider(RemoteProvider[Any]):
+class OpenAIProvider(VendorAPIProvider):
     """OpenAI's Chat Completions API, or an OpenAI-compatible server given by ``base_url``.
 
     Args:
@@ -127,67 +114,35 @@ class OpenAIProvider(RemoteProvider[Any]):
     """
 
     vendor = "openai"
+    domain = "openai.com"
+    key_env = OPENAI_KEY_ENV
+    example_model = "gpt-4o-mini"
 
     def __init__(
         self,
         model: str,
         *,
-        api_key: str | SecretStr | None = None,
-        base_url: str | None = None,
-        api_key_env: str | None = None,
-        timeout: float | None = DEFAULT_TIMEOUT,
-        max_retries: int | None = None,
-        retry: RetryPolicy | None = None,
-        requests_per_minute: float | None = None,
-        tokens_per_minute: float | None = None,
-        rate_limiter: RateLimiter | None = None,
         max_tokens_field: MaxTokensField | None = None,
         native_n: bool = True,
-        price: ModelPrice | None = None,
         capabilities: Capabilities | None = None,
-        name: str | None = None,
-        default_headers: dict[str, str] | None = None,
-        on_unsupported: OnUnsupported = "error",
+        **options: Unpack[EndpointOptions],
     ) -> None:
-        if not model or not isinstance(model, str):
-            raise ConfigurationError(
-                f"model={model!r} is not allowed: give the model name, e.g. 'gpt-4o-mini'."
-            )
+        self.check_model(model)
         if max_tokens_field not in (None, "max_tokens", "max_completion_tokens"):
             raise ConfigurationError(
                 f"max_tokens_field={max_tokens_field!r} is not allowed: use 'max_tokens', "
                 "'max_completion_tokens', or None to choose by model."
             )
-        official = _is_official(base_url)
-        self.name = name or ("openai" if official else "openai-compatible")
-        self.model = model
-        self.base_url = base_url
-        self.official = official
-        # Prices: the table for the official API, free on loopback, unknown elsewhere.
-        if official:
-            self.vendor = "openai"
-        else:
-            self.vendor = "local" if is_loopback_url(base_url) else self.name
+        official = self.is_official(options.get("base_url"))
         super().__init__(
-            timeout=timeout,
-            max_retries=max_retries,
-            retry=retry,
-            requests_per_minute=requests_per_minute,
-            tokens_per_minute=tokens_per_minute,
-            rate_limiter=rate_limiter,
-            price=price,
+            model,
             capabilities=capabilities
             or openai_capabilities(model, official=official, native_n=native_n),
-            on_unsupported=on_unsupported,
+            **options,
         )
-        env = api_key_env or (OPENAI_KEY_ENV if official else None)
-        required = official or api_key_env is not None
-        self._api_key = resolve_api_key(api_key, env, self.name, required=required)
-        self._key_hint = f"Check the key in {env} (or the api_key argument)." if env else ""
         self.max_tokens_field: MaxTokensField = max_tokens_field or (
             "max_completion_tokens" if official or is_reasoning_model(model) else "max_tokens"
         )
-        self.default_headers = default_headers
 
     def _make_client(self) -> Any:
         return self._sdk_client("openai", "AsyncOpenAI")
@@ -234,9 +189,6 @@ class OpenAIProvider(RemoteProvider[Any]):
         # The endpoint, and which field carries max_tokens (servers that know only one of
         # them ignore the other, so the answer's length can differ).
         return {**super()._fingerprint_settings(), "max_tokens_field": self.max_tokens_field}
-
-    def _describe(self) -> dict[str, Any]:
-        return {"model": self.model, "base_url": self.base_url, "name": self.name}
 
 
 def _choice(raw: Any) -> Choice:

@@ -50,7 +50,7 @@ def _local(rest: str, **kwargs: Any) -> Provider:
 
 
 def _fake(rest: str, **kwargs: Any) -> Provider:
-    from promptlab.testing import FakeProvider
+    from promptlab.providers.fake import FakeProvider
 
     if rest:
         kwargs.setdefault("script", [rest])

@@ -20,12 +20,12 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar
 from urllib.parse import urlparse
 
 from pydantic import SecretStr
 
-from promptlab.completion import Choice, Completion, CompletionRequest, Usage
+from promptlab.completion import Completion, CompletionRequest, Usage
 from promptlab.errors import (
     ConfigurationError,
     MissingAPIKeyError,
@@ -85,6 +85,23 @@ def is_loopback_url(url: str | None) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+class RemoteOptions(TypedDict, total=False):
+    """The settings every remote provider takes as keyword arguments.
+
+    Backends accept them as ``**options`` and pass them on to :class:`RemoteProvider`,
+    which documents them; their defaults live there, in one place.
+    """
+
+    timeout: float | None
+    max_retries: int | None
+    retry: RetryPolicy | None
+    requests_per_minute: float | None
+    tokens_per_minute: float | None
+    rate_limiter: RateLimiter | None
+    price: ModelPrice | None
+    on_unsupported: OnUnsupported
 
 
 class RemoteProvider(Provider, Generic[C]):
@@ -234,28 +251,10 @@ class RemoteProvider(Provider, Generic[C]):
                 have,
             )
             self.capabilities = dataclasses.replace(self.capabilities, native_n=False)
-        base = request.params.without("n")
-
-        def one(i: int) -> CompletionRequest:
-            if base.seed is None:
-                return dataclasses.replace(request, params=base)
-            return dataclasses.replace(request, params=base.merge({"seed": base.seed + have + i}))
-
-        parts = [
-            completion,
-            *await asyncio.gather(*(self._generate(one(i)) for i in range(wanted - have))),
-        ]
-        choices = [c for part in parts for c in part.choices]
-        costs = [part.cost_usd for part in parts]
-        return dataclasses.replace(
-            completion,
-            choices=tuple(
-                Choice(c.text, c.finish_reason, c.logprobs, i) for i, c in enumerate(choices)
-            ),
-            usage=sum((part.usage for part in parts[1:]), completion.usage),
-            cost_usd=None if None in costs else sum(c for c in costs if c is not None),
-            calls=sum(part.calls for part in parts),
+        missing = (
+            self._generate(request.for_samples(have + i, None)) for i in range(wanted - have)
         )
+        return Completion.merge([completion, *await asyncio.gather(*missing)])
 
     def _cost(self, usage: Usage, *models: str) -> float | None:
         """Dollars for ``usage``: the explicit price, else the first model found in the table."""

@@ -35,6 +35,7 @@ from tenacity import (
 )
 from tenacity.wait import wait_base
 
+from promptlab._checks import is_int
 from promptlab.errors import ConfigurationError, ProviderError
 
 T = TypeVar("T")
@@ -66,7 +67,7 @@ class RetryPolicy:
     max_retry_after: float = 60.0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.max_attempts, int) or self.max_attempts < 1:
+        if not is_int(self.max_attempts) or self.max_attempts < 1:
             raise ConfigurationError(
                 f"RetryPolicy max_attempts={self.max_attempts!r} is not allowed: use an "
                 "integer >= 1 (1 means no retries)."
@@ -81,7 +82,7 @@ class RetryPolicy:
     @classmethod
     def from_max_retries(cls, max_retries: int) -> RetryPolicy:
         """A default policy allowing ``max_retries`` retries after the first attempt."""
-        if not isinstance(max_retries, int) or max_retries < 0:
+        if not is_int(max_retries) or max_retries < 0:
             raise ConfigurationError(
                 f"max_retries={max_retries!r} is not allowed: use an integer >= 0 "
                 "(0 turns retries off)."

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from promptlab._checks import is_int
 from promptlab.errors import ConfigurationError
 from promptlab.retrieval._document import Document
 
@@ -36,18 +37,14 @@ def resolve_chunking(chunk_size: int | None, chunk_overlap: int | None) -> int:
     """
     if chunk_size is None:
         return 0
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+    if not is_int(chunk_size) or chunk_size < 1:
         raise ConfigurationError(
             f"chunk_size={chunk_size!r} is not allowed: give the chunk length in words, an "
             "integer >= 1, or None to index each document whole."
         )
     if chunk_overlap is None:
         return chunk_size // 10
-    if (
-        isinstance(chunk_overlap, bool)
-        or not isinstance(chunk_overlap, int)
-        or not 0 <= chunk_overlap < chunk_size
-    ):
+    if not is_int(chunk_overlap) or not 0 <= chunk_overlap < chunk_size:
         raise ConfigurationError(
             f"chunk_overlap={chunk_overlap!r} is not allowed with chunk_size={chunk_size}: "
             f"give the words shared by neighbouring chunks, an integer from 0 to "

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from promptlab._checks import is_int
 from promptlab.errors import ConfigurationError, EmbeddingDimensionError, ResponseFormatError
 from promptlab.sync import run_sync
 
@@ -36,7 +37,7 @@ class Embedder(ABC):
         for field, value in (("batch_size", batch_size), ("dimensions", dimensions)):
             if value is None and field == "dimensions":
                 continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if not is_int(value) or value < 1:
                 raise ConfigurationError(
                     f"{field}={value!r} is not allowed: give an integer >= 1"
                     + (", or None to accept the backend's size." if field == "dimensions" else ".")

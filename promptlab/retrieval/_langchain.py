@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+from promptlab._checks import is_number
 from promptlab.errors import ConfigurationError, PromptlabError
 from promptlab.providers.error_mapping import translate_error
 from promptlab.retrieval._document import Document
@@ -85,6 +86,6 @@ def _document(item: Any) -> Document:
 def _score(metadata: Mapping[str, Any]) -> float | None:
     for key in SCORE_KEYS:
         value = metadata.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if is_number(value):
             return float(value)
     return None

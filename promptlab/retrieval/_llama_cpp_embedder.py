@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from promptlab.errors import ConfigurationError, MissingDependencyError
-from promptlab.providers.bundled_model import BUNDLED_MODEL_NAME, bundled_model_path
+from promptlab.providers.bundled_model import gguf_model
 from promptlab.providers.fingerprints import file_identity
 from promptlab.retrieval._embedder import Embedder
 
@@ -53,17 +53,7 @@ class LlamaCppEmbedder(Embedder):
             raise ConfigurationError(
                 f"pooling={pooling!r} is not allowed: use one of {', '.join(map(repr, _POOLING))}."
             )
-        if model_path is None:
-            self.model_path = bundled_model_path()
-            self.model = BUNDLED_MODEL_NAME
-        else:
-            self.model_path = Path(model_path).expanduser()
-            self.model = self.model_path.stem
-            if not self.model_path.is_file():
-                raise ConfigurationError(
-                    f"model_path={str(self.model_path)!r}: no such GGUF file. Give the path of "
-                    "a .gguf model, or leave model_path out to use the bundled SmolLM2."
-                )
+        self.model_path, self.model = gguf_model(model_path)
         self.name = f"llama.cpp:{self.model}"
         self.pooling = pooling
         self.n_ctx = n_ctx

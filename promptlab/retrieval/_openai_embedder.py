@@ -19,9 +19,10 @@ from pydantic import SecretStr
 from promptlab.errors import ConfigurationError, MissingDependencyError
 from promptlab.providers.error_mapping import translate_error
 from promptlab.providers.fingerprints import safe_url
-from promptlab.providers.openai import OPENAI_KEY_ENV, _is_official
-from promptlab.providers.remote import PLACEHOLDER_KEY, resolve_api_key
+from promptlab.providers.openai import OPENAI_KEY_ENV, OpenAIProvider
+from promptlab.providers.remote import PLACEHOLDER_KEY
 from promptlab.providers.retry import RetryPolicy
+from promptlab.providers.vendor_api import endpoint_key
 from promptlab.retrieval._embedder import Embedder
 
 
@@ -74,7 +75,7 @@ class OpenAIEmbedder(Embedder):
             raise ConfigurationError(
                 f"Both max_retries={max_retries!r} and retry={retry!r} were given: pass one."
             )
-        official = _is_official(base_url)
+        official = OpenAIProvider.is_official(base_url)
         self.model = model
         self.base_url = base_url
         self.name = f"{'openai' if official else 'openai-compatible'}:{model}"
@@ -83,10 +84,9 @@ class OpenAIEmbedder(Embedder):
             3 if max_retries is None else max_retries
         )
         self.default_headers = default_headers
-        env = api_key_env or (OPENAI_KEY_ENV if official else None)
-        required = official or api_key_env is not None
-        self._api_key = resolve_api_key(api_key, env, self.name, required=required)
-        self._key_hint = f"Check the key in {env} (or the api_key argument)." if env else ""
+        self._api_key, self._key_hint = endpoint_key(
+            api_key, api_key_env, OPENAI_KEY_ENV, official=official, provider=self.name
+        )
         self._clients: dict[int, tuple[asyncio.AbstractEventLoop, Any]] = {}
 
     async def _embed_batch(self, texts: list[str], *, query: bool) -> Sequence[Sequence[float]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
+from promptlab._checks import is_int
 from promptlab.errors import ConfigurationError, EmptyQueryError
 from promptlab.retrieval._document import Document
 from promptlab.sync import run_sync
@@ -74,7 +75,7 @@ class Retriever(ABC):
 
 def check_k(k: object) -> int:
     """``k`` if it is a positive integer; otherwise a :class:`ConfigurationError`."""
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+    if not is_int(k) or k < 1:
         raise ConfigurationError(
             f"k={k!r} is not allowed: give the number of passages to retrieve, an integer >= 1."
         )

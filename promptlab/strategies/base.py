@@ -11,6 +11,7 @@ from promptlab.completion import Choice, Completion, CompletionRequest, Usage
 from promptlab.messages import Message
 from promptlab.params import GenerationParams
 from promptlab.providers.base import Provider
+from promptlab.strategies.description import settings_of
 from promptlab.sync import run_sync
 from promptlab.templating.template import PromptTemplate
 
@@ -130,6 +131,34 @@ class Strategy:
     def name(self) -> str:
         """A short description, e.g. ``"ZeroShot(zero_shot)"``."""
         return f"{type(self).__name__}({self.template.name})"
+
+    def describe(self) -> dict[str, Any]:
+        """What this strategy is, as plain JSON-ready data.
+
+        An experiment writes it to ``experiment.json`` and its definition fingerprint, so
+        every setting that changes a reply or its answer belongs here: the kind, the
+        template's name and hash, the default parameters, the extractor and its settings,
+        and the system prompt and answer format when set. Strategies that add settings
+        (examples, ``n``, a stopping rule, a wrapped strategy) extend it.
+
+        Example:
+            >>> ZeroShot(extractor="numeric").describe()["extractor"]
+            'NumericAnswer'
+        """
+        description: dict[str, Any] = {
+            "type": type(self).__name__,
+            "name": self.name,
+            "template": self.template.name,
+            "template_hash": self.template.hash,
+            "extractor": type(self.extractor).__name__,
+            "extractor_settings": settings_of(self.extractor),
+            "params": self.params.given_values(),
+        }
+        if self.system is not None:
+            description["system"] = self.system
+        if self.answer_format is not None:
+            description["answer_format"] = self.answer_format
+        return description
 
     def template_inputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
         """The variables handed to the template for these task inputs."""

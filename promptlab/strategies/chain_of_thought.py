@@ -58,6 +58,12 @@ class ChainOfThought(Strategy):
         inner = f"{self.base.name}, " if self.base is not None else ""
         return f"ChainOfThought({inner}{self.template.name})"
 
+    def describe(self) -> dict[str, Any]:
+        description = super().describe()
+        if self.base is not None:
+            description["base"] = self.base.describe()
+        return description
+
     def template_inputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
         if self.base is None:
             return super().template_inputs(inputs)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from promptlab.errors import ConfigurationError
 from promptlab.strategies.base import Strategy
+from promptlab.strategies.description import settings_of
 from promptlab.strategies.examples import Example, ExampleSelector, as_selector, load_examples
 
 
@@ -51,6 +54,19 @@ class FewShot(Strategy):
             raise ConfigurationError(f"k={k} is not allowed: k must be at least 1.")
         self.k = k if k is not None else len(self.examples)
         self.selector = as_selector(selection, seed)
+
+    def describe(self) -> dict[str, Any]:
+        text = json.dumps(self.examples, sort_keys=True, default=str)
+        return {
+            **super().describe(),
+            "k": self.k,
+            # The examples by count and content hash: enough to tell two sets apart.
+            "examples": {
+                "count": len(self.examples),
+                "hash": hashlib.sha256(text.encode()).hexdigest()[:16],
+            },
+            "selection": settings_of(self.selector),
+        }
 
     def select_examples(self, inputs: Mapping[str, Any]) -> list[Example]:
         """The examples shown for this task."""

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from promptlab.completion import Completion, CompletionRequest
-from promptlab.errors import ConfigurationError
+from promptlab.errors import ConfigurationError, ResponseFormatError
 from promptlab.params import GenerationParams
 from promptlab.providers.base import Provider
 from promptlab.strategies.base import Sample, Strategy, StrategyResult
-from promptlab.strategies.stopping import StoppingRule
+from promptlab.strategies.description import settings_of
+from promptlab.strategies.stopping import StoppingRule, sample_until_stop
 from promptlab.voting import MajorityVote
 
 
@@ -32,7 +32,8 @@ class SelfConsistency(Strategy):
     then holds only the samples drawn and ``result.stop_reason`` says why it stopped:
     the rule's own reason whenever the rule said stop (also when that happens on the last
     batch, at exactly ``n`` samples), ``"max n=N reached"`` only when the budget ran out
-    with the rule still asking for more, and ``"fixed n=N"`` without a rule.
+    with the rule still asking for more, and ``"fixed n=N"`` without a rule. The loop is
+    :func:`~promptlab.strategies.stopping.sample_until_stop`.
 
     Args:
         base: The strategy to sample from, e.g. ``ChainOfThought(...)``.
@@ -76,6 +77,18 @@ class SelfConsistency(Strategy):
     def name(self) -> str:
         return f"SelfConsistency({self.base.name}, n={self.n})"
 
+    def describe(self) -> dict[str, Any]:
+        description = {
+            **super().describe(),
+            "n": self.n,
+            "batch_size": self.batch_size,
+            "vote": settings_of(self.vote),
+            "base": self.base.describe(),
+        }
+        if self.stopping is not None:
+            description["stopping"] = settings_of(self.stopping)
+        return description
+
     def template_inputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
         return self.base.template_inputs(inputs)
 
@@ -95,28 +108,32 @@ class SelfConsistency(Strategy):
         request = CompletionRequest(messages, self.resolve_params(params, overrides))
         completions: list[Completion] = []
         samples: list[Sample] = []
-        stop_reason = f"fixed n={n}"
-        while len(samples) < n:
-            batch = n - len(samples) if self.stopping is None else self.batch_size
-            batch = min(batch, n - len(samples))
-            completion = await provider.complete(self._batch_request(request, len(samples), batch))
+
+        async def draw(size: int) -> list[str | None]:
+            # Sample k of the request is seeded seed + k whatever batch it falls in, so
+            # batches never repeat each other's samples.
+            completion = await provider.complete(request.for_samples(len(samples), size))
+            if len(completion.choices) != size:
+                raise ResponseFormatError(
+                    f"asked for {size} samples, got {len(completion.choices)} choices.",
+                    provider=completion.provider or provider.name,
+                )
             completions.append(completion)
-            samples.extend(self.read_choice(c) for c in completion.choices)
-            if self.stopping is not None:
-                decision = self.stopping.decide([s.answer for s in samples])
-                if decision.stop:
-                    stop_reason = decision.reason
-                    break
-                stop_reason = f"max n={n} reached"
+            drawn = [self.read_choice(c) for c in completion.choices]
+            samples.extend(drawn)
+            return [s.answer for s in drawn]
+
+        _, decision = await sample_until_stop(draw, self.stopping, n, self.batch_size)
         outcome = self.vote([s.answer for s in samples])
+        total = Completion.merge(completions)
         return StrategyResult(
             answer=outcome.winner,
             samples=tuple(samples),
             messages=messages,
-            usage=sum((c.usage for c in completions[1:]), completions[0].usage),
+            usage=total.usage,
             latency_s=sum(c.latency_s for c in completions),
-            cost_usd=_total_cost(completions),
-            calls=sum(c.calls for c in completions),
+            cost_usd=total.cost_usd,
+            calls=total.calls,
             strategy=self.name,
             template=self.template.name,
             template_hash=self.template.hash,
@@ -124,22 +141,6 @@ class SelfConsistency(Strategy):
             votes=outcome.counts,
             confidence=outcome.share,
             no_answer=outcome.no_answer,
-            stop_reason=stop_reason,
+            stop_reason=decision.reason,
             completions=tuple(completions),
         )
-
-    @staticmethod
-    def _batch_request(request: CompletionRequest, drawn: int, size: int) -> CompletionRequest:
-        # Later batches shift the seed so they do not repeat the first batch's samples.
-        params = request.params
-        update: dict[str, Any] = {"n": size}
-        if params.seed is not None and drawn:
-            update["seed"] = params.seed + drawn
-        return replace(request, params=params.merge(update))
-
-
-def _total_cost(completions: list[Completion]) -> float | None:
-    costs = [c.cost_usd for c in completions]
-    if any(cost is None for cost in costs):
-        return None
-    return float(sum(cost for cost in costs if cost is not None))

@@ -3,8 +3,8 @@
 A rule looks at the ordered answers extracted so far (``None`` = nothing extractable; a
 ``None`` costs a sample but never counts as a vote) and returns a `StopDecision`. The
 sampler owns the budget: it draws batches planned by `plan_batches` and asks the rule after
-each one; if the rule never says stop, sampling ends at ``max_n`` (`sample_until_stop` is
-the reference loop, and the async strategy mirrors it).
+each one; if the rule never says stop, sampling ends at ``max_n``. `sample_until_stop` is
+that loop, the one `SelfConsistency` runs.
 
 Rules:
     * `FixedN`: never stops early (plain self-consistency, Wang et al. 2022).
@@ -19,19 +19,21 @@ Rules:
       Stops when the last ``window`` samples agree.
 
 Every reason starts with the rule's tag (``"beta:"``, ``"dirichlet:"``, ``"window:"``,
-``"fixed:"``, ``"max_n reached"``) so logs can be parsed.
+``"fixed:"``); the loop's own reasons are ``"max n=N reached"`` and ``"fixed n=N"``. Logs
+can be parsed.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
+from promptlab._checks import is_int, is_number
 from promptlab.errors import ConfigurationError
 
 __all__ = [
@@ -79,7 +81,7 @@ class StoppingRule(Protocol):
 
 
 def _require_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    if not is_int(value) or value < minimum:
         raise StoppingParameterError(
             f"{name}={value!r} is not allowed: use an integer >= {minimum}."
         )
@@ -166,7 +168,7 @@ class FixedN:
 
 
 def _check_threshold(threshold: float) -> float:
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+    if not is_number(threshold):
         raise StoppingParameterError(
             f"threshold={threshold!r} is not allowed: use a number in (0.5, 1)."
         )
@@ -184,17 +186,36 @@ def _vote_counts(votes: Sequence[Vote]) -> list[int]:
     return [c for _, c in Counter(v for v in votes if v is not None).most_common()]
 
 
-def _posterior_decision(
-    tag: str, label: str, prob: Fraction, threshold: float, n: int
-) -> StopDecision:
-    stop = prob >= threshold  # Fraction vs float compares exactly
-    sign = ">=" if stop else "<"
-    return StopDecision(
-        stop, f"{tag}: {label}={float(prob):.4f}{sign}{threshold} after {n} samples"
-    )
+class _PosteriorRule:
+    """What `BetaStop` and `DirichletStop` share: wait for ``min_samples`` samples and one
+    extractable answer, then stop once a posterior probability reaches ``threshold``."""
+
+    tag = ""
+
+    def __init__(self, threshold: float = 0.95, min_samples: int = 1) -> None:
+        self.threshold = _check_threshold(threshold)
+        self.min_samples = _require_int("min_samples", min_samples, 1)
+
+    def decide(self, votes: Sequence[Vote]) -> StopDecision:
+        """Stop when the rule's posterior probability, given the votes, >= threshold."""
+        n = len(votes)
+        if n < self.min_samples:
+            return StopDecision(False, f"{self.tag}: {n} samples < min_samples={self.min_samples}")
+        counts = _vote_counts(votes)
+        if not counts:
+            return StopDecision(False, f"{self.tag}: no extractable answer after {n} samples")
+        label, prob = self._posterior(counts)
+        stop = prob >= self.threshold  # Fraction vs float compares exactly
+        sign = ">=" if stop else "<"
+        reason = f"{self.tag}: {label}={float(prob):.4f}{sign}{self.threshold} after {n} samples"
+        return StopDecision(stop, reason)
+
+    def _posterior(self, counts: list[int]) -> tuple[str, Fraction]:
+        """The probability's label and value, from the answers' counts (largest first)."""
+        raise NotImplementedError
 
 
-class BetaStop:
+class BetaStop(_PosteriorRule):
     """Adaptive-Consistency's Beta rule: stop once the leader clearly beats the runner-up.
 
     Only the two most frequent answers count, as in Aggarwal et al. (2023) and their
@@ -217,27 +238,18 @@ class BetaStop:
         True
     """
 
-    def __init__(self, threshold: float = 0.95, min_samples: int = 1) -> None:
-        self.threshold = _check_threshold(threshold)
-        self.min_samples = _require_int("min_samples", min_samples, 1)
+    tag = "beta"
 
-    def decide(self, votes: Sequence[Vote]) -> StopDecision:
-        """Stop when P(leader's share of the top two > 1/2 | votes) >= threshold."""
-        n = len(votes)
-        if n < self.min_samples:
-            return StopDecision(False, f"beta: {n} samples < min_samples={self.min_samples}")
-        counts = _vote_counts(votes)
-        if not counts:
-            return StopDecision(False, f"beta: no extractable answer after {n} samples")
+    def _posterior(self, counts: list[int]) -> tuple[str, Fraction]:
+        # P(leader's share of the top two > 1/2 | votes)
         lead, runner_up = (*counts, 0)[:2]
-        prob = beta_lead_probability(lead, runner_up)
-        return _posterior_decision("beta", "P(lead>0.5)", prob, self.threshold, n)
+        return "P(lead>0.5)", beta_lead_probability(lead, runner_up)
 
     def __repr__(self) -> str:
         return f"BetaStop(threshold={self.threshold}, min_samples={self.min_samples})"
 
 
-class DirichletStop:
+class DirichletStop(_PosteriorRule):
     """Stop once the leading answer is the most likely one among *all* answers seen.
 
     The vote counts of the distinct answers get a Dirichlet posterior under a uniform prior
@@ -263,28 +275,21 @@ class DirichletStop:
         False
     """
 
+    tag = "dirichlet"
+
     def __init__(
         self, threshold: float = 0.95, min_samples: int = 1, unseen_bin: bool = False
     ) -> None:
-        self.threshold = _check_threshold(threshold)
-        self.min_samples = _require_int("min_samples", min_samples, 1)
+        super().__init__(threshold, min_samples)
         self.unseen_bin = bool(unseen_bin)
 
-    def decide(self, votes: Sequence[Vote]) -> StopDecision:
-        """Stop when P(leading answer is the mode | votes) >= threshold."""
-        n = len(votes)
-        if n < self.min_samples:
-            return StopDecision(False, f"dirichlet: {n} samples < min_samples={self.min_samples}")
-        counts = _vote_counts(votes)
-        if not counts:
-            return StopDecision(False, f"dirichlet: no extractable answer after {n} samples")
+    def _posterior(self, counts: list[int]) -> tuple[str, Fraction]:
+        # P(leading answer is the mode | votes), over at least two bins.
         if self.unseen_bin:
             counts.append(0)
         if len(counts) < 2:
             counts.append(0)
-        prob = dirichlet_lead_probability(counts)
-        label = f"P(lead is max of {len(counts)})"
-        return _posterior_decision("dirichlet", label, prob, self.threshold, n)
+        return f"P(lead is max of {len(counts)})", dirichlet_lead_probability(counts)
 
     def __repr__(self) -> str:
         return (
@@ -342,33 +347,51 @@ def plan_batches(max_n: int, batch_size: int) -> list[int]:
     return [batch_size] * full + ([rest] if rest else [])
 
 
-def sample_until_stop(
-    draw: Callable[[int], Sequence[Vote]],
-    rule: StoppingRule,
+async def sample_until_stop(
+    draw: Callable[[int], Awaitable[Sequence[Vote]]],
+    rule: StoppingRule | None,
     max_n: int,
     batch_size: int = 1,
 ) -> tuple[list[Vote], StopDecision]:
-    """Reference sampling loop: draw batches until ``rule`` stops or ``max_n`` is reached.
+    """The sampling loop of self-consistency: draw batches until ``rule`` stops or ``max_n``.
+
+    :class:`~promptlab.strategies.self_consistency.SelfConsistency` runs this loop, and
+    so do the tests and the benchmarks, so what they measure is what the library does.
+    Batches follow :func:`plan_batches`; ``rule.decide`` sees all answers so far after
+    each batch. Without a rule, all ``max_n`` samples are drawn in one batch.
 
     Args:
-        draw: ``draw(k)`` returns ``k`` extracted answers (None where extraction failed).
-        rule: The stopping rule to consult after each batch.
+        draw: ``await draw(k)`` returns the next ``k`` extracted answers (None where
+            extraction failed).
+        rule: The stopping rule to consult after each batch, or None for a fixed ``max_n``.
         max_n: Sample budget.
-        batch_size: Samples per batch.
+        batch_size: Samples per batch (ignored without a rule).
 
     Returns:
-        All answers drawn, and the final decision (``"max_n reached ..."`` if the rule never
-        stopped).
+        All answers drawn, and the final decision: the rule's own whenever it said stop
+        (also on the last batch), ``"max n=N reached"`` when the budget ran out with the
+        rule still asking for more, and ``"fixed n=N"`` without a rule.
+
+    Example:
+        >>> import asyncio
+        >>> async def draw(k):
+        ...     return ["A"] * k
+        >>> votes, decision = asyncio.run(sample_until_stop(draw, WindowStop(3), max_n=8))
+        >>> len(votes), decision.reason
+        (3, 'window: last 3 agree after 3 samples')
     """
     votes: list[Vote] = []
-    for size in plan_batches(max_n, batch_size):
-        batch = list(draw(size))
+    for size in plan_batches(max_n, max_n if rule is None else batch_size):
+        batch = list(await draw(size))
         if len(batch) != size:
             raise StoppingParameterError(
                 f"draw({size}) returned {len(batch)} answers: it must return exactly {size}."
             )
         votes.extend(batch)
-        decision = rule.decide(votes)
-        if decision.stop:
-            return votes, decision
-    return votes, StopDecision(True, f"max_n reached ({max_n} samples)")
+        if rule is not None:
+            decision = rule.decide(votes)
+            if decision.stop:
+                return votes, decision
+    if rule is None:
+        return votes, StopDecision(True, f"fixed n={max_n}")
+    return votes, StopDecision(True, f"max n={max_n} reached")

@@ -1,9 +1,8 @@
-"""The shared, sandboxed Jinja environment and where templates are looked up."""
+"""The shared, sandboxed Jinja environment, and the folder of built-in templates."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -61,41 +60,3 @@ def make_environment(search_path: Sequence[str | Path] = ()) -> PromptEnvironmen
         # Templates are compiled once per PromptTemplate; skip the mtime check per render.
         auto_reload=False,
     )
-
-
-class TemplateLibrary:
-    """A set of template folders searched before the built-ins.
-
-    Example:
-        >>> library = TemplateLibrary(["my_templates"])
-        >>> template = library.get("zero_shot")  # my_templates/zero_shot.jinja if present
-    """
-
-    def __init__(self, search_path: Sequence[str | Path] = ()) -> None:
-        self.search_path = tuple(Path(p) for p in search_path)
-        self.environment = make_environment(self.search_path)
-
-    @property
-    def folders(self) -> tuple[Path, ...]:
-        """Every folder searched for a template, in order: ``search_path``, then the built-ins."""
-        return (*self.search_path, builtin_template_dir())
-
-    def get(self, name: str):  # type: ignore[no-untyped-def]
-        """Load the template called ``name`` (the ``.jinja`` suffix may be left out)."""
-        from promptlab.templating.template import PromptTemplate
-
-        return PromptTemplate.from_name(name, library=self)
-
-    def names(self) -> list[str]:
-        """Every template name this library can find."""
-        return sorted(
-            name.removesuffix(TEMPLATE_SUFFIX)
-            for name in self.environment.list_templates()
-            if name.endswith(TEMPLATE_SUFFIX)
-        )
-
-
-@lru_cache(maxsize=1)
-def default_library() -> TemplateLibrary:
-    """The library with only the built-in templates."""
-    return TemplateLibrary()

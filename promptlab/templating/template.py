@@ -1,10 +1,12 @@
-"""A compiled prompt template: named or inline source in, chat messages out."""
+"""Prompt templates: one compiled template (chat messages out), and the library that finds them."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from jinja2 import TemplateNotFound, TemplateSyntaxError, UndefinedError, meta
@@ -18,7 +20,7 @@ from promptlab.errors import (
 )
 from promptlab.messages import Message
 from promptlab.templating.chat_blocks import split_messages
-from promptlab.templating.environment import TEMPLATE_SUFFIX, TemplateLibrary, default_library
+from promptlab.templating.environment import TEMPLATE_SUFFIX, builtin_template_dir, make_environment
 from promptlab.templating.include_inlining import inline_includes
 
 _UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined")
@@ -140,3 +142,39 @@ class PromptTemplate:
 
     def __repr__(self) -> str:
         return f"PromptTemplate(name={self.name!r}, variables={sorted(self.variables)})"
+
+
+class TemplateLibrary:
+    """A set of template folders searched before the built-ins.
+
+    Example:
+        >>> library = TemplateLibrary(["my_templates"])
+        >>> template = library.get("zero_shot")  # my_templates/zero_shot.jinja if present
+    """
+
+    def __init__(self, search_path: Sequence[str | Path] = ()) -> None:
+        self.search_path = tuple(Path(p) for p in search_path)
+        self.environment = make_environment(self.search_path)
+
+    @property
+    def folders(self) -> tuple[Path, ...]:
+        """Every folder searched for a template, in order: ``search_path``, then the built-ins."""
+        return (*self.search_path, builtin_template_dir())
+
+    def get(self, name: str) -> PromptTemplate:
+        """Load the template called ``name`` (the ``.jinja`` suffix may be left out)."""
+        return PromptTemplate.from_name(name, library=self)
+
+    def names(self) -> list[str]:
+        """Every template name this library can find."""
+        return sorted(
+            name.removesuffix(TEMPLATE_SUFFIX)
+            for name in self.environment.list_templates()
+            if name.endswith(TEMPLATE_SUFFIX)
+        )
+
+
+@lru_cache(maxsize=1)
+def default_library() -> TemplateLibrary:
+    """The library with only the built-in templates."""
+    return TemplateLibrary()

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from promptlab._checks import is_int
 from promptlab.errors import PromptlabError
 
 ReplyFn = Callable[[list[dict[str, Any]], dict[str, Any]], str]
@@ -127,7 +128,7 @@ def _int_field(body: Mapping[str, Any], name: str, low: int, high: int, default:
     value = body.get(name)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+    if not is_int(value) or not low <= value <= high:
         raise StubRequestError(
             "invalid", f"{name}={value!r} is invalid; use an integer in [{low}, {high}].", name
         )

@@ -8,9 +8,19 @@ from collections import Counter
 
 import pytest
 
-from bench import cache, concurrency, imports, memory, overhead, run_all, self_consistency
+from bench import (
+    cache,
+    concurrency,
+    imports,
+    memory,
+    overhead,
+    run_all,
+    self_consistency,
+    sync_bridge,
+)
 from bench.budget_stops import PredictiveStop, UnbeatableStop, beta_binomial_tail
 from bench.loopback_server import running_server
+from promptlab.strategies.stopping import sample_until_stop
 
 
 def test_overhead_measures_every_setup(capsys):
@@ -38,6 +48,12 @@ def test_overhead_verdict_passes_within_the_floor_target_and_misses_beyond(capsy
     assert overhead.print_table(overhead_rows(30.0), rounds=1) is False
     missed = capsys.readouterr().out
     assert "MISS" in missed and "PASS" not in missed
+
+
+def test_sync_bridge_times_this_tree_against_a_revision(capsys):
+    sync_bridge.main(["--baseline", "HEAD", "--rounds", "1", "--batch-seconds", "0.001"])
+    out = capsys.readouterr().out
+    assert "ZeroShot.run" in out and "SelfConsistency(CoT, n=5).run" in out
 
 
 def test_import_timing_times_the_statement_in_a_fresh_process():
@@ -81,7 +97,13 @@ def test_unbeatable_stop_never_changes_the_full_budget_vote():
     rule = UnbeatableStop(16)
     for _ in range(300):
         votes = [rng.choice("AABBC") for _ in range(16)]
-        used = next(n for n in range(1, 17) if n == 16 or rule.decide(votes[:n]).stop)
+        stream = iter(votes)
+
+        async def draw(k: int, stream=stream) -> list[str]:
+            return [next(stream) for _ in range(k)]
+
+        drawn, _ = asyncio.run(sample_until_stop(draw, rule, max_n=16))
+        used = len(drawn)
         early, full = Counter(votes[:used]), Counter(votes)
         assert max(early, key=lambda a: (early[a], -votes.index(a))) == max(
             full, key=lambda a: (full[a], -votes.index(a))

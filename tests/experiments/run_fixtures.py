@@ -25,7 +25,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from promptlab.experiments.records import CellRecord
+from promptlab.experiments.store import CellRecord
 
 TASKS = [f"t{i:02d}" for i in range(1, 11)]
 MALICIOUS = "<script>alert(1)</script>"

@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 
 from promptlab.completion import CompletionRequest
-from promptlab.experiments.cache import CachedProvider, ResponseCache, default_cache_path
-from promptlab.experiments.definition import ArmSpec, Experiment
+from promptlab.experiments.arm import ArmSpec
+from promptlab.experiments.experiment import Experiment
 from promptlab.messages import Message
 from promptlab.params import GenerationParams
+from promptlab.providers.cache import CachedProvider, ResponseCache, default_cache_path
 from promptlab.strategies import ChainOfThought, SelfConsistency, ZeroShot
 from promptlab.strategies.stopping import WindowStop
 from promptlab.testing import FakeProvider

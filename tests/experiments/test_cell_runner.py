@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from promptlab.experiments.definition import ArmSpec, Experiment
+from promptlab.experiments.arm import ArmSpec
+from promptlab.experiments.experiment import Experiment
 from promptlab.strategies import ChainOfThought, SelfConsistency
 from promptlab.testing import FakeProvider
 

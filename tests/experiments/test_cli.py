@@ -90,6 +90,29 @@ def test_run_then_report_then_compare(folder: Path) -> None:
     assert "zero_shot vs cot" in compare.stdout and "mcnemar" in compare.stdout
 
 
+def test_commands_that_read_a_run_directory_share_its_argument_and_scorer_option(
+    folder: Path,
+) -> None:
+    # report, summary and compare take the same RUN_DIR and --scorer, with the same meaning.
+    two_scorers = "[numeric, {type: contains, value: step, target: text, name: says_step}]"
+    experiment = EXPERIMENT.format(latency=0).replace("[numeric]", two_scorers)
+    (folder / "exp.yaml").write_text(experiment)
+    assert promptlab("run", "exp.yaml", "--out", "out", "--no-progress", cwd=folder).returncode == 0
+    report = promptlab("report", "out", "--scorer", "says_step", cwd=folder)
+    assert report.returncode == 0, report.stderr
+    assert "## Summary (says_step)" in (folder / "out" / "report.md").read_text()
+    summary = promptlab("summary", "out", "--scorer", "says_step", cwd=folder)
+    assert summary.returncode == 0, summary.stderr
+    assert "1.000" in summary.stdout and "0.167" not in summary.stdout  # numeric would be 1/6
+    for command in (["report", "out"], ["summary", "out"], ["compare", "out", "zero_shot", "cot"]):
+        wrong = promptlab(*command, "--scorer", "nope", cwd=folder)
+        assert wrong.returncode == 2, command
+        assert "scorer='nope' is not in this run" in wrong.stderr, command
+        missing = promptlab(command[0], "nowhere", *command[2:], cwd=folder)
+        assert missing.returncode == 2 and "no such run directory" in missing.stderr, command
+        assert "holding cells.jsonl" in promptlab(command[0], "--help", cwd=folder).stdout
+
+
 def test_default_run_directory_is_runs_slash_name(folder: Path) -> None:
     result = promptlab("run", "exp.yaml", "--no-cache", "--no-progress", cwd=folder)
     assert result.returncode == 0, result.stderr

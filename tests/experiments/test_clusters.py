@@ -11,8 +11,8 @@ import pytest
 
 from promptlab.completion import CompletionRequest
 from promptlab.errors import DataError
-from promptlab.experiments.definition import Experiment
-from promptlab.experiments.run import Run
+from promptlab.experiments.analysis import Run
+from promptlab.experiments.experiment import Experiment
 from promptlab.experiments.tasks import Task, TaskSet
 from promptlab.strategies import ZeroShot
 from promptlab.testing import FakeProvider

@@ -10,9 +10,10 @@ import pytest
 
 from promptlab.answers import ChoiceAnswer
 from promptlab.errors import ConfigurationError
-from promptlab.experiments.definition import ArmSpec, Experiment
-from promptlab.experiments.run import Run
-from promptlab.experiments.scorers import CallableScorer, NumericMatch
+from promptlab.experiments.analysis import Run
+from promptlab.experiments.arm import ArmSpec
+from promptlab.experiments.experiment import Experiment
+from promptlab.experiments.scoring import CallableScorer, NumericMatch
 from promptlab.strategies import ZeroShot
 from promptlab.testing import FakeProvider
 
@@ -72,6 +73,45 @@ def test_a_changed_scorer_tolerance_rescores_without_calling_the_provider(
         and "numeric" in message
         and "no provider of the experiment is called" in message
     )
+
+
+def test_a_run_stored_before_the_scorers_moved_resumes_without_a_rescore(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Fingerprints name scorer types by module path; moving the module is not a change."""
+    out = tmp_path / "run"
+    run(build(fake()), out)
+    stored = json.loads((out / "experiment.json").read_text(encoding="utf-8"))
+    text = json.dumps(stored)
+    new_path = "promptlab.experiments.scoring._match.NumericMatch"
+    assert new_path in text
+    # As written by promptlab before the experiment layer got its rooms.
+    old = text.replace(new_path, "promptlab.experiments.match_scorers.NumericMatch")
+    (out / "experiment.json").write_text(old, encoding="utf-8")
+    capsys.readouterr()
+
+    provider = fake()
+    resumed = run(build(provider), out)
+    assert "Rescore" not in capsys.readouterr().err
+    assert provider.calls == 0
+    assert len(resumed.records) == 4
+
+
+def test_a_run_stored_before_the_fake_provider_moved_resumes(tmp_path: Path) -> None:
+    """A provider's fingerprint names its class; the fake's move is not a change."""
+    out = tmp_path / "run"
+    run(build(fake()), out)
+    text = (out / "experiment.json").read_text(encoding="utf-8")
+    new_path = "promptlab.providers.fake.FakeProvider"
+    assert new_path in text
+    # As written by promptlab when the fake lived in the testing layer.
+    old = text.replace(new_path, "promptlab.testing.fake_provider.FakeProvider")
+    (out / "experiment.json").write_text(old, encoding="utf-8")
+
+    provider = fake()
+    resumed = run(build(provider), out)
+    assert provider.calls == 0
+    assert len(resumed.records) == 4
 
 
 def test_an_added_scorer_is_computed_and_an_unchanged_one_kept(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from promptlab.errors import ConfigurationError, DataError
-from promptlab.experiments.definition import Experiment
-from promptlab.experiments.scorers import scorer_from_spec
+from promptlab.experiments.config import scorer_from_spec
+from promptlab.experiments.experiment import Experiment
 from promptlab.providers import registry
 from promptlab.strategies import ChainOfThought, FewShot, SelfConsistency, ZeroShot
 from promptlab.testing import FakeProvider
@@ -299,7 +299,7 @@ def test_the_demo_compares_zero_shot_cot_and_self_consistency(local_is_fake: Non
 
 
 def test_the_stopping_rules_by_name() -> None:
-    from promptlab.experiments.strategy_specs import build_strategy
+    from promptlab.experiments.config import build_strategy
     from promptlab.strategies.stopping import BetaStop, DirichletStop
 
     def rule(stopping: Any) -> Any:

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from promptlab.experiments.definition import ArmSpec, Experiment
-from promptlab.experiments.run import Run
+from promptlab.experiments.analysis import Run
+from promptlab.experiments.arm import ArmSpec
+from promptlab.experiments.experiment import Experiment
 from promptlab.strategies import ChainOfThought, ZeroShot
 
 pytestmark = pytest.mark.local_model

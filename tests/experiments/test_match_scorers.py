@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from promptlab.experiments.match_scorers import NumericMatch
+from promptlab.experiments.scoring import NumericMatch
 from promptlab.experiments.tasks import Task
 from promptlab.strategies import ZeroShot
 from promptlab.testing import FakeProvider

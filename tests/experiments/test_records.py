@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from promptlab.experiments.records import CellRecord
+from promptlab.experiments.store import CellRecord
 
 
 def test_finish_reasons_round_trip_and_count_truncated_samples() -> None:

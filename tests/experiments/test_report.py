@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from promptlab.experiments.records import CellRecord
-from promptlab.experiments.run import Run
+from promptlab.experiments.analysis import Run
+from promptlab.experiments.store import CellRecord
 from tests.experiments.run_fixtures import (
     MALICIOUS,
     main_experiment,
@@ -85,7 +85,7 @@ async def test_a_providers_api_key_reaches_no_file_of_the_run_or_its_report(
 ) -> None:
     # A real run through the OpenAI SDK against the local stub server: the key is in the
     # provider, so a provider description, fingerprint or repr that kept it would leak it.
-    from promptlab.experiments.definition import Experiment
+    from promptlab.experiments.experiment import Experiment
     from promptlab.providers.openai import OpenAIProvider
     from promptlab.strategies import ZeroShot
     from promptlab.testing.stub_server import StubServer
@@ -170,3 +170,22 @@ def test_report_of_self_consistency_cells_without_expected_answers(tmp_path: Pat
     path = Run.load(write_run(tmp_path / "run", [record])).report(tmp_path / "run" / "r.html")
     text = path.read_text(encoding="utf-8")
     assert "<h2>Self-consistency</h2>" in text and "<h3>maj@k</h3>" not in text
+
+
+def test_report_of_a_run_where_an_arm_scores_zero(tmp_path: Path) -> None:
+    # 0 of 7 once gave a Wilson lower bound of 2.8e-17 and a negative error bar, which
+    # matplotlib refuses: the report crashed for any arm that got every task wrong.
+    records = [
+        CellRecord(
+            task_id=f"t{i}",
+            arm=arm,
+            provider="local",
+            model="m",
+            repeat=0,
+            scores={"exact": 0.0 if arm == "bad" else 1.0},
+        )
+        for i in range(7)
+        for arm in ("bad", "good")
+    ]
+    path = Run.load(write_run(tmp_path / "run", records)).report(tmp_path / "run" / "r.html")
+    assert "<h2>Summary (exact)</h2>" in path.read_text(encoding="utf-8")

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from promptlab.experiments.run import Run
-from promptlab.experiments.run_files import DamagedCellsWarning
+from promptlab.experiments.analysis import Run
+from promptlab.experiments.store import DamagedCellsWarning
 
 ROOT = Path(__file__).resolve().parents[2]
 N_TASKS = 60
@@ -26,7 +26,7 @@ ARMS = ("zero_shot", "cot")
 # The experiment, shared by the killed subprocess and the in-process re-run.
 DEFINITION = f"""
 import sys
-from promptlab.experiments.definition import Experiment
+from promptlab.experiments.experiment import Experiment
 from promptlab.strategies import ChainOfThought, ZeroShot
 from promptlab.testing import FakeProvider
 

@@ -5,6 +5,7 @@ Expected numbers are worked out by hand in tests/experiments/run_fixtures.py.
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from pathlib import Path
@@ -12,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from promptlab.errors import ConfigurationError, DataError
-from promptlab.experiments.records import CellRecord
-from promptlab.experiments.run import Run
-from promptlab.experiments.run_files import DamagedCellsWarning
+from promptlab.experiments.analysis import Run
+from promptlab.experiments.store import CellRecord, DamagedCellsWarning
 from tests.experiments.run_fixtures import (
     MALICIOUS,
     cell,
@@ -136,6 +136,34 @@ def test_compare_all_holm_over_the_whole_table(run: Run) -> None:
     assert not table["significant"].any()
 
 
+@pytest.mark.parametrize("by", ["arm", "provider"])
+def test_compare_and_compare_all_give_the_same_rows(run: Run, by: str) -> None:
+    """One comparison, one row: both tables come from the same row builder."""
+    every = run.compare_all(by=by)  # type: ignore[arg-type]
+    a, b = every.iloc[0][f"{by}_a"], every.iloc[0][f"{by}_b"]
+    one = run.compare(a, b, by=by)  # type: ignore[arg-type]
+    assert len(one) == len(every) == 2  # two providers (by arm) or two arms (by provider)
+    assert list(every.columns) == [
+        *one.columns[: list(one.columns).index("p_value") + 1],
+        "p_adjusted",
+        "significant",
+        *one.columns[list(one.columns).index("p_value") + 1 :],
+    ]
+    shared = every[list(one.columns)].astype(object).reset_index(drop=True)
+    assert shared.equals(one.astype(object).reset_index(drop=True))
+
+
+def test_compare_all_with_no_pairs_has_the_same_columns(tmp_path: Path) -> None:
+    run = Run.load(write_run(tmp_path / "r", [cell("t01", "a", "local", True)]))
+    assert run.compare_all().empty
+    assert "p_adjusted" in run.compare_all().columns
+    assert list(run.compare_all().columns) == list(
+        run.compare_all(by="provider")
+        .rename(columns={"provider_a": "arm_a", "provider_b": "arm_b", "arm": "provider"})
+        .columns
+    )
+
+
 def test_repeats_are_averaged_and_compared_with_wilcoxon(tmp_path: Path) -> None:
     records = []
     for i, task in enumerate(["t01", "t02", "t03", "t04", "t05", "t06"]):
@@ -189,7 +217,7 @@ def test_missing_run_directory_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_tasks_needed_uses_observed_accuracy_and_discordance(run: Run) -> None:
-    from promptlab.experiments.sample_size import tasks_needed
+    from promptlab.experiments.stats import tasks_needed
 
     # Observed: p_cot = 0.7, p_plain = 0.3, discordance (5 + 1) / 10 = 0.6.
     assert run.tasks_needed("cot", "plain") == tasks_needed(0.7, 0.3, discordance=0.6)
@@ -259,6 +287,49 @@ def test_majority_at_k_explicit_normalizer(tmp_path: Path) -> None:
     )
 
 
+def test_majority_at_k_uses_the_expected_answer_each_cell_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A custom extractor's canonical form comes from the record, never from a class name."""
+    from promptlab.answers import RegexAnswer
+    from promptlab.experiments.experiment import Experiment
+    from promptlab.strategies import SelfConsistency, ZeroShot
+    from promptlab.testing import FakeProvider
+
+    monkeypatch.setenv("PROMPTLAB_CACHE_DIR", str(tmp_path / "cache"))
+    extractor = RegexAnswer(r"Answer: (\w+)", normalize=str.upper)
+    experiment = Experiment(
+        providers={"fake": FakeProvider(["Answer: paris", "Answer: rome", "Answer: paris"])},
+        arms={"sc": SelfConsistency(ZeroShot(extractor=extractor), n=3)},
+        tasks=[{"id": "t1", "question": "Capital of France?", "answer": "Paris"}],
+        scorers=["exact"],
+    )
+    run = experiment.run(tmp_path / "run", cache=False, progress=False)
+    assert run.records[0].expected_answer == "PARIS"
+    assert run.cells["expected_answer"].tolist() == ["PARIS"]
+    # k=1: 2 of 3 samples; k=2: 1 of 3 pairs agree on PARIS, 2 tie (half credit); k=3: PARIS.
+    assert list(run.majority_at_k("sc")["accuracy"]) == pytest.approx([2 / 3, 2 / 3, 1.0])
+
+
+def test_majority_at_k_reads_records_without_the_expected_answer(tmp_path: Path) -> None:
+    """Older records: the arm's built-in extractor named in experiment.json, else plain text."""
+    pool = ["1000", "1000", "7"]
+    record = CellRecord("t1", "sc", "local", "m", 0, expected="1,000.0", answers=pool)
+    record.outputs = [f"Answer: {a}" for a in pool]
+    assert "expected_answer" in record.to_json()  # new records carry it...
+    line = json.loads(record.to_json())
+    del line["expected_answer"]  # ...older ones do not
+    directory = tmp_path / "r"
+    directory.mkdir()
+    (directory / "cells.jsonl").write_text(json.dumps(line) + "\n", encoding="utf-8")
+    assert list(Run.load(directory).majority_at_k("sc")["accuracy"]) == [0.0, 0.0, 0.0]
+
+    arms = {"sc": {"strategy": {"type": "SelfConsistency", "extractor": "NumericAnswer"}}}
+    (directory / "experiment.json").write_text(json.dumps({"arms": arms}), encoding="utf-8")
+    numeric = Run.load(directory).majority_at_k("sc")
+    assert list(numeric["accuracy"]) == pytest.approx([2 / 3, 2 / 3, 1.0])
+
+
 @pytest.mark.parametrize(
     ("kind", "setup"),
     [
@@ -272,7 +343,7 @@ def test_majority_at_k_explicit_normalizer(tmp_path: Path) -> None:
     ],
 )
 def test_provider_setup_labels(kind: str, setup: str) -> None:
-    from promptlab.experiments.run_views import provider_setup
+    from promptlab.experiments.analysis import provider_setup
 
     assert provider_setup(kind) == setup
 

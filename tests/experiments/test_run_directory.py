@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+import promptlab.experiments.store._run_directory as run_directory_module
 from promptlab.errors import PromptlabError, RunLockedError
-from promptlab.experiments import results_store
-from promptlab.experiments.definition import Experiment
-from promptlab.experiments.results_store import RunDirectory
+from promptlab.experiments.experiment import Experiment
+from promptlab.experiments.store import RunDirectory
 from promptlab.strategies import ZeroShot
 from promptlab.testing import FakeProvider
 
@@ -55,7 +55,7 @@ async def test_a_second_concurrent_arun_on_the_same_directory_fails_fast(tmp_pat
     assert slow.calls == 20 and len(run.records) == 20
     lines = (out / "cells.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 20, "no cell was run or written twice"
-    assert not (out / results_store.PID_FILE).exists()
+    assert not (out / run_directory_module.PID_FILE).exists()
     # Released at the end: the next run on the directory goes ahead.
     again = FakeProvider(["Answer: 7"], cycle=True)
     await build(again).arun(out, cache=False, progress=False)
@@ -64,7 +64,7 @@ async def test_a_second_concurrent_arun_on_the_same_directory_fails_fast(tmp_pat
 
 HOLD_LOCK = """
 import sys
-from promptlab.experiments.results_store import RunDirectory
+from promptlab.experiments.store import RunDirectory
 
 directory = RunDirectory(sys.argv[1])
 directory.lock()
@@ -123,7 +123,7 @@ def test_experiment_json_is_replaced_atomically(
     def crash(source: Any, target: Any) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(results_store.os, "replace", crash)
+    monkeypatch.setattr(run_directory_module.os, "replace", crash)
     with pytest.raises(OSError, match="disk full"):
         build(FakeProvider(["Answer: 7"], cycle=True), concurrency=3).run(
             out, cache=False, progress=False

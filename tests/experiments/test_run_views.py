@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from promptlab.experiments.run_views import provider_setup
+from promptlab.experiments.analysis import provider_setup
 from promptlab.providers.registry import provider
 
 

@@ -11,10 +11,10 @@ import pytest
 
 from promptlab.completion import Completion, CompletionRequest
 from promptlab.errors import ConfigurationError, RateLimitError
-from promptlab.experiments.definition import ArmSpec, Experiment, derive_seed
-from promptlab.experiments.run import Run
-from promptlab.experiments.runner import ExperimentRunner, RunInterrupted
-from promptlab.experiments.unscored import UnscoredWarning
+from promptlab.experiments.analysis import Run, UnscoredWarning
+from promptlab.experiments.arm import ArmSpec, derive_seed
+from promptlab.experiments.execution import ExperimentRunner, RunInterrupted
+from promptlab.experiments.experiment import Experiment
 from promptlab.providers.base import Capabilities
 from promptlab.strategies import ChainOfThought, SelfConsistency, ZeroShot
 from promptlab.testing import FakeProvider
@@ -104,9 +104,22 @@ def test_per_provider_limits_and_the_total_limit_hold_together(tmp_path: Path) -
 
 def test_provider_max_concurrency_attribute_is_the_default_limit(tmp_path: Path) -> None:
     fake = TrackingFake()
-    fake.max_concurrency = 2  # type: ignore[attr-defined]
+    fake.max_concurrency = 2
     experiment({"fake": fake}, n_tasks=20).run(tmp_path / "run", cache=False, progress=False)
     assert fake.peak == 2
+
+
+def test_max_concurrency_is_part_of_the_provider_contract() -> None:
+    """Every provider declares it (None: no limit of its own), as a class setting or per object."""
+
+    class TwoAtOnce(FakeProvider):
+        max_concurrency = 2
+
+    assert FakeProvider.max_concurrency is None
+    chosen = experiment({"plain": FakeProvider(), "two": TwoAtOnce()}, concurrency=5)
+    assert (chosen.provider_limit("plain"), chosen.provider_limit("two")) == (5, 2)
+    limited = experiment({"two": TwoAtOnce()}, concurrency=5, provider_concurrency={"two": 4})
+    assert limited.provider_limit("two") == 4
 
 
 def test_records_hold_everything_about_the_cell(tmp_path: Path) -> None:

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import pytest
 
-from promptlab.experiments.records import CellRecord
-from promptlab.experiments.run import Run
-from promptlab.experiments.sample_size import (
+from promptlab.experiments.analysis import Run
+from promptlab.experiments.stats import (
+    StatisticsInputError,
     TasksNeeded,
     tasks_needed,
     tasks_needed_from_scores,
     tasks_needed_graded,
 )
-from promptlab.experiments.statistics import StatisticsInputError
+from promptlab.experiments.store import CellRecord
 
 
 def run_of(scores: dict[str, list[list[float]]]) -> Run:

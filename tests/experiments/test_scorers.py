@@ -8,8 +8,8 @@ import pytest
 
 from promptlab.completion import Choice, Completion, TokenLogprob
 from promptlab.errors import ConfigurationError, ServerError
-from promptlab.experiments.judge import parse_verdict
-from promptlab.experiments.scorers import (
+from promptlab.experiments.config import scorer_from_spec
+from promptlab.experiments.scoring import (
     CallableScorer,
     ChoiceMatch,
     Contains,
@@ -22,9 +22,9 @@ from promptlab.experiments.scorers import (
     RegexMatch,
     Score,
     Scorer,
-    scorer_from_spec,
+    parse_verdict,
+    score_result,
 )
-from promptlab.experiments.scoring import score_result
 from promptlab.experiments.tasks import Task
 from promptlab.strategies import SelfConsistency, ZeroShot
 from promptlab.strategies.base import Sample, StrategyResult

@@ -8,29 +8,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import promptlab.experiments.stats._paired_tests as paired_tests_module
 from promptlab.errors import PromptlabError
-from promptlab.experiments import paired_tests
-from promptlab.experiments.arm_comparison import (
-    compare_all_pairs,
-    holm_adjust,
-    pair_on_task_id,
-)
-from promptlab.experiments.paired_tests import (
-    compare_paired,
-    pair_correlation,
-    paired_bootstrap_ci,
-)
-from promptlab.experiments.pareto import pareto_front
-from promptlab.experiments.sample_size import (
-    default_discordance,
-    tasks_needed,
-    tasks_needed_unpaired,
-)
-from promptlab.experiments.statistics import (
+from promptlab.experiments.stats import (
     StatisticsInputError,
     accuracy_summary,
     cluster_bootstrap_ci,
+    compare_all_pairs,
+    compare_paired,
+    default_discordance,
+    holm_adjust,
     latency_percentiles,
+    pair_correlation,
+    pair_on_task_id,
+    paired_bootstrap_ci,
+    pareto_front,
+    tasks_needed,
+    tasks_needed_unpaired,
     wilson_interval,
 )
 
@@ -58,6 +52,14 @@ def test_wilson_interval_stays_inside_zero_and_one_at_the_extremes() -> None:
     # 0/10: centre = half = (z²/20)/1.3841459 = 0.138766, so low = 0 and high = 0.277533.
     assert wilson_interval(0, 10) == pytest.approx((0.0, 0.277533), abs=1e-5)
     assert wilson_interval(10, 10) == pytest.approx((0.722467, 1.0), abs=1e-5)
+
+
+@pytest.mark.parametrize("n", range(1, 41))
+def test_wilson_interval_holds_the_point_estimate_exactly_at_zero_and_n(n: int) -> None:
+    # statsmodels returns 2.8e-17 as the lower bound of 0/7 and 0.9999999999999999 as the upper
+    # bound of 7/7: an interval that excludes its own estimate, and a negative error bar in plots.
+    assert wilson_interval(0, n)[0] == 0.0
+    assert wilson_interval(n, n)[1] == 1.0
 
 
 def test_wilson_interval_with_no_tasks_is_nan() -> None:
@@ -169,7 +171,7 @@ def test_paired_bootstrap_blocks_do_not_change_the_interval(
 ) -> None:
     differences = np.random.default_rng(3).normal(size=50)
     whole = paired_bootstrap_ci(differences, seed=1, n_bootstrap=1000)
-    monkeypatch.setattr(paired_tests, "_MAX_INDICES_PER_BLOCK", 120)  # 2 resamples a block
+    monkeypatch.setattr(paired_tests_module, "_MAX_INDICES_PER_BLOCK", 120)  # 2 resamples a block
     blocked = paired_bootstrap_ci(differences, seed=1, n_bootstrap=1000)
     assert blocked == whole
 

@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 
 from promptlab.completion import Choice, CompletionRequest, TokenLogprob
-from promptlab.experiments.definition import ArmSpec, Experiment
-from promptlab.experiments.judge import JudgeScorer
-from promptlab.experiments.perplexity import Perplexity
-from promptlab.experiments.run import Run
-from promptlab.experiments.unscored import UnscoredWarning
+from promptlab.experiments.analysis import Run, UnscoredWarning
+from promptlab.experiments.arm import ArmSpec
+from promptlab.experiments.experiment import Experiment
+from promptlab.experiments.scoring import JudgeScorer, Perplexity
 from promptlab.strategies import ZeroShot
 from promptlab.testing import FakeProvider
 from tests.experiments.run_fixtures import cell, main_experiment, main_records, write_run

@@ -18,8 +18,8 @@ from promptlab.errors import (
     MissingAPIKeyError,
     ProviderError,
 )
-from promptlab.experiments.cache import CachedProvider, ResponseCache
 from promptlab.providers.anthropic import AnthropicProvider
+from promptlab.providers.cache import CachedProvider, ResponseCache
 from promptlab.providers.openai import OpenAIProvider
 from promptlab.providers.retry import RetryPolicy
 from promptlab.strategies import ChainOfThought, SelfConsistency

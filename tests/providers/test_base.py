@@ -12,6 +12,7 @@ from promptlab import (
     UnsupportedParameterWarning,
     provider,
 )
+from promptlab.completion import Choice, Completion, Usage
 from promptlab.testing import FakeProvider
 
 REQUEST = [Message("user", "hi")]
@@ -90,3 +91,20 @@ def test_every_documented_provider_string_form(spec, kind, model, monkeypatch):
         return
     built = provider(spec)
     assert (type(built).__name__, built.model) == (kind, model)
+
+
+def test_merged_completion_renumbers_choices_and_adds_up():
+    parts = [
+        Completion(
+            (Choice("a", "stop", None, 0),), Usage(3, 1), model="m", provider="p", cost_usd=0.5
+        ),
+        Completion((Choice("b"), Choice("c")), Usage(3, 2, 1), model="m2", cost_usd=0.25, calls=2),
+    ]
+    merged = Completion.merge(parts)
+    assert [(c.text, c.index) for c in merged.choices] == [("a", 0), ("b", 1), ("c", 2)]
+    assert merged.usage == Usage(6, 3, 1) and merged.calls == 3 and merged.cost_usd == 0.75
+    assert (merged.model, merged.provider) == ("m", "p")
+    # One unknown cost makes the total unknown, never a made-up partial sum.
+    unknown = Completion((Choice("d"),), cost_usd=None)
+    assert Completion.merge([*parts, unknown]).cost_usd is None
+    assert Completion.merge(parts[:1]) is parts[0]

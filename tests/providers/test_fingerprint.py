@@ -135,7 +135,7 @@ def test_fake_providers_with_different_scripts_differ() -> None:
 
 def test_the_class_name_and_model_are_always_there() -> None:
     fingerprint = FakeProvider(model="m").fingerprint()
-    assert fingerprint["class"] == "promptlab.testing.fake_provider.FakeProvider"
+    assert fingerprint["class"] == "promptlab.providers.fake.FakeProvider"
     assert (fingerprint["name"], fingerprint["model"]) == ("fake", "m")
 
 

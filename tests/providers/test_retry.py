@@ -27,7 +27,13 @@ from tests.providers.stub_setup import anthropic_on, ask, openai_on
 
 @pytest.mark.parametrize(
     "options",
-    [{"max_attempts": 0}, {"max_attempts": 1.5}, {"initial_wait": -1}, {"max_retry_after": -2}],
+    [
+        {"max_attempts": 0},
+        {"max_attempts": 1.5},
+        {"max_attempts": True},  # a bool is not a count
+        {"initial_wait": -1},
+        {"max_retry_after": -2},
+    ],
 )
 def test_invalid_policies_name_the_field(options) -> None:
     name = next(iter(options))

@@ -6,9 +6,12 @@ from promptlab import (
     ChainOfThought,
     ConfigurationError,
     FewShot,
+    Provider,
+    ResponseFormatError,
     SelfConsistency,
     ZeroShot,
 )
+from promptlab.completion import Choice, Completion, CompletionRequest
 from promptlab.testing import FakeProvider
 
 
@@ -101,3 +104,19 @@ def test_the_budget_reason_only_when_the_rule_still_wants_more():
     sc = SelfConsistency(ZeroShot(extractor="numeric"), n=3, stopping=BetaStop(0.95))
     result = sc.run({"question": "q"}, fake)
     assert len(result.samples) == 3 and result.stop_reason == "max n=3 reached"
+
+
+class OneChoiceProvider(Provider):
+    """Claims native ``n`` but always answers with a single choice."""
+
+    name = "one-choice"
+    capabilities = Capabilities(native_n=True)
+
+    async def _generate(self, request: CompletionRequest) -> Completion:
+        return Completion((Choice("Answer: 7"),), provider=self.name)
+
+
+def test_a_provider_returning_too_few_samples_is_a_clear_error():
+    # Named, not silently re-asked (an answer with no choices used to loop forever).
+    with pytest.raises(ResponseFormatError, match="asked for 3 samples, got 1 choices"):
+        SelfConsistency(ZeroShot(), n=3).run({"question": "q"}, OneChoiceProvider())

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from fractions import Fraction
 
 import numpy as np
@@ -227,11 +228,9 @@ class FirstRepeatStop:
         return StopDecision(repeated, f"repeat: {'yes' if repeated else 'no'}")
 
 
-def test_a_duck_typed_rule_drives_the_reference_loop() -> None:
+def test_a_duck_typed_rule_drives_the_sampling_loop() -> None:
     stream = iter(["A", "B", "C", "B", "A", "A"])
-    votes, decision = sample_until_stop(
-        lambda k: [next(stream) for _ in range(k)], FirstRepeatStop(), max_n=6
-    )
+    votes, decision = run_loop(stream, FirstRepeatStop(), max_n=6)
     assert votes == ["A", "B", "C", "B"] and decision == StopDecision(True, "repeat: yes")
 
 
@@ -245,7 +244,18 @@ def test_every_reason_starts_with_the_rules_tag(rule: StoppingRule, tag: str) ->
         assert rule.decide(votes).reason.startswith(tag), (rule, votes)
 
 
-# --- Batching and the reference loop ----------------------------------------------------------
+# --- Batching and the sampling loop (the one SelfConsistency runs) ---------------------------
+
+
+def run_loop(
+    answers: Iterator[Hashable | None], rule: StoppingRule | None, max_n: int, batch_size: int = 1
+) -> tuple[list[Hashable | None], StopDecision]:
+    """Run `sample_until_stop` on a stream of answers; every draw takes the next ``k``."""
+
+    async def draw(k: int) -> list[Hashable | None]:
+        return [next(answers) for _ in range(k)]
+
+    return asyncio.run(sample_until_stop(draw, rule, max_n, batch_size))
 
 
 def test_plan_batches() -> None:
@@ -256,24 +266,36 @@ def test_plan_batches() -> None:
 
 
 def test_batches_overshoot_to_the_next_check() -> None:
-    stream = iter(["A"] * 16)
-    votes, decision = sample_until_stop(
-        lambda k: [next(stream) for _ in range(k)], BetaStop(0.95), max_n=16, batch_size=3
-    )
+    votes, decision = run_loop(iter(["A"] * 16), BetaStop(0.95), max_n=16, batch_size=3)
     # BetaStop would stop at 4, but the rule is only consulted after samples 3 and 6.
     assert len(votes) == 6
     assert decision.stop and decision.reason.startswith("beta:")
 
 
 def test_loop_reports_max_n_when_the_rule_never_stops() -> None:
-    votes, decision = sample_until_stop(lambda k: ["A"] * k, FixedN(), max_n=10, batch_size=4)
+    votes, decision = run_loop(iter(["A"] * 10), FixedN(), max_n=10, batch_size=4)
     assert len(votes) == 10
-    assert decision == StopDecision(True, "max_n reached (10 samples)")
+    assert decision == StopDecision(True, "max n=10 reached")
+
+
+def test_loop_without_a_rule_draws_everything_in_one_batch() -> None:
+    sizes: list[int] = []
+
+    async def draw(k: int) -> list[str]:
+        sizes.append(k)
+        return ["A"] * k
+
+    votes, decision = asyncio.run(sample_until_stop(draw, None, max_n=7, batch_size=2))
+    assert sizes == [7] and len(votes) == 7
+    assert decision == StopDecision(True, "fixed n=7")
 
 
 def test_loop_rejects_a_draw_of_the_wrong_size() -> None:
+    async def short(k: int) -> list[str]:
+        return ["A"] * 3
+
     with pytest.raises(StoppingParameterError, match=r"draw\(4\) returned 3 answers"):
-        sample_until_stop(lambda k: ["A"] * 3, FixedN(), max_n=8, batch_size=4)
+        asyncio.run(sample_until_stop(short, FixedN(), max_n=8, batch_size=4))
 
 
 # --- Bad parameters ---------------------------------------------------------------------------

@@ -1,0 +1,329 @@
+"""A finished (or partly finished) run: its cells as a table, and honest statistics on them.
+
+Errored cells count as **errors, not wrong answers**: they are left out of accuracies and
+comparisons and counted in the ``errors`` column. A cell a scorer could not score (NaN,
+e.g. perplexity without logprobs) is left out of that scorer's numbers and counted in
+``unscored``. Repeats of a task are averaged per task before any statistic, so each task
+counts once.
+
+Example:
+    >>> run = Run.load("runs/demo")                        # doctest: +SKIP
+    >>> run.summary()                                      # doctest: +SKIP
+    >>> run.compare("zero_shot", "cot")                    # doctest: +SKIP
+    >>> run.report("runs/demo/report.html")                # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from promptlab.errors import ConfigurationError
+from promptlab.experiments.analysis._cells import CellsTable, cells_frame, scorer_names
+from promptlab.experiments.analysis._comparisons import (
+    By,
+    compare_all_within,
+    compare_two,
+    paired_tasks_needed,
+)
+from promptlab.experiments.analysis._summary import summarize_cells
+from promptlab.experiments.analysis._unscored import warn_unscored
+from promptlab.experiments.analysis._views import (
+    disagreements_view,
+    majority_at_k_view,
+    model_choice_view,
+    pareto_view,
+)
+from promptlab.experiments.stats import TasksNeeded
+from promptlab.experiments.store import CellRecord, in_definition, read_cells, read_experiment
+from promptlab.experiments.tasks import task_clusters_of
+
+__all__ = ["Run"]
+
+
+class Run:
+    """The cells of one run directory, with summaries, comparisons, views and a report.
+
+    Build one with :meth:`Run.load`; ``Experiment.run()`` returns one too.
+
+    Args:
+        records: The cells' latest records.
+        experiment: The run's ``experiment.json`` (arms, providers, scorers, seed...).
+        run_dir: Where the run lives, if on disk.
+
+    Attributes:
+        records: The cells' latest records, in the order they first finished.
+        experiment: The experiment's description.
+        scorers: Scorer names, the default (first) one used when ``scorer=None``.
+        seed: Seed for bootstrap intervals (the experiment's seed), so tables reproduce.
+        clusters: Task id -> cluster label when the task set named a ``cluster_field``
+            (intervals are then cluster-bootstrap ones), else None.
+    """
+
+    def __init__(
+        self,
+        records: Iterable[CellRecord],
+        experiment: Mapping[str, Any] | None = None,
+        run_dir: str | Path | None = None,
+    ) -> None:
+        self.records = list(records)
+        self.experiment = dict(experiment or {})
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        declared = [s for s in self.experiment.get("scorers") or [] if isinstance(s, Mapping)]
+        self.scorers = scorer_names(self.records, [str(s["name"]) for s in declared if "name" in s])
+        seed = self.experiment.get("seed")
+        self.seed = int(seed) if isinstance(seed, (int, float)) else 0
+        self.clusters = task_clusters_of(self.experiment)
+        self._frame: pd.DataFrame | None = None
+        self._summaries: dict[str, pd.DataFrame] = {}
+        self._arms = _ordered(self.experiment.get("arms"), (r.arm for r in self.records))
+        self._providers = _ordered(
+            self.experiment.get("providers"), (r.provider for r in self.records)
+        )
+
+    @classmethod
+    def load(cls, run_dir: str | Path) -> Run:
+        """Read a run directory: ``cells.jsonl`` (last record per cell wins), ``experiment.json``.
+
+        Only cells of the run's current definition are kept: cells of tasks, arms or
+        providers since removed from the experiment, and repeats beyond ``repeats``, stay
+        on disk but are not part of the run. Damaged lines are skipped with one warning.
+
+        Raises:
+            DataError: The directory holds no ``cells.jsonl``.
+        """
+        path = Path(run_dir)
+        experiment = read_experiment(path)
+        return cls(in_definition(read_cells(path), experiment), experiment, path)
+
+    # -- the data ---------------------------------------------------------------------
+
+    @property
+    def cells(self) -> pd.DataFrame:
+        """One row per cell, with a ``score_<name>`` column per scorer (a copy)."""
+        return self._cells.copy()
+
+    @property
+    def _cells(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = cells_frame(self.records, self.scorers)
+        return self._frame
+
+    @property
+    def _table(self) -> CellsTable:
+        """The cells table with this run's names: what the helpers of the analysis take."""
+        return CellsTable(self._cells, self.arms, self.providers, self.seed, self.clusters)
+
+    @property
+    def arms(self) -> list[str]:
+        """Arm names: the experiment's order, then any others found in the cells."""
+        return list(self._arms)
+
+    @property
+    def providers(self) -> list[str]:
+        """Provider names: the experiment's order, then any others found in the cells."""
+        return list(self._providers)
+
+    def scorer_name(self, scorer: str | None = None) -> str:
+        """Check a scorer name (None means the first scorer) and return it."""
+        if not self.scorers:
+            raise ConfigurationError("This run has no scores yet: no cell has been scored.")
+        if scorer is None:
+            return self.scorers[0]
+        if scorer not in self.scorers:
+            raise ConfigurationError(
+                f"scorer={scorer!r} is not in this run; known scorers: {self.scorers}."
+            )
+        return scorer
+
+    def scored(self, scorer: str | None = None) -> pd.DataFrame:
+        """Long table of usable scores: cells without error whose score is a finite number.
+
+        Columns: ``arm, provider, task_id, repeat, score``.
+        """
+        return self._table.scored(self.scorer_name(scorer))
+
+    # -- statistics -------------------------------------------------------------------
+
+    def summary(self, scorer: str | None = None) -> pd.DataFrame:
+        """Per arm x provider: accuracy with a 95% CI, n, errors, tokens, cost, latency, calls.
+
+        The accuracy is the mean score over tasks (repeats averaged per task first), with
+        a Wilson interval for right/wrong scores and a Student-t interval otherwise
+        (``ci_method``). ``cost_usd`` is NaN when any successful cell's cost is unknown,
+        never a silent 0. Latency percentiles leave out cache hits, which measure the
+        cache rather than the model. When the tasks name clusters the interval is a
+        cluster bootstrap (``ci_method="cluster_bootstrap"``). Cells the scorer could not
+        score are counted in ``unscored``, with an :class:`UnscoredWarning` giving the
+        count and one example.
+        """
+        name = self.scorer_name(scorer)
+        warn_unscored(self._cells, name)
+        # Computed once per scorer, like the cells table it is built from (a report asks
+        # for it five times; cluster-bootstrap intervals are not free). A copy goes out.
+        if name not in self._summaries:
+            self._summaries[name] = summarize_cells(
+                self._cells, name, self.arms, self.providers, clusters=self.clusters, seed=self.seed
+            )
+        return self._summaries[name].copy()
+
+    def compare(
+        self,
+        a: str,
+        b: str,
+        *,
+        provider: str | None = None,
+        arm: str | None = None,
+        by: By = "arm",
+        scorer: str | None = None,
+    ) -> pd.DataFrame:
+        """Compare two arms, paired on task id: one row per provider.
+
+        Right/wrong scores get McNemar's exact test (with the discordant counts
+        ``a_only_correct``/``b_only_correct``); graded scores, and right/wrong scores
+        averaged over repeats, get the Wilcoxon signed-rank test. Either way ``diff`` (A
+        minus B) has a paired-bootstrap 95% interval, or a cluster-bootstrap one when the
+        tasks name clusters (``ci_method``). ``correlation`` is the per-task Pearson
+        correlation of the two arms' scores (how much pairing gained). Tasks errored or
+        unscored in either arm are dropped from the pair (counted in ``n_dropped``);
+        ``n_unscored`` counts the two arms' cells that had no usable score.
+
+        Args:
+            a: Arm A (or provider A with ``by="provider"``).
+            b: Arm B (or provider B).
+            provider: Only this provider (``by="arm"``); default: every provider.
+            arm: Only this arm (``by="provider"``); default: every arm.
+            by: ``"arm"`` compares arms within each provider; ``"provider"`` compares
+                providers (models) within each arm.
+            scorer: Which score; default: the first scorer.
+
+        Raises:
+            ConfigurationError: ``a`` or ``b`` is not in the run (the message lists the known
+                names), or they are the same.
+        """
+        name = self.scorer_name(scorer)
+        return compare_two(self._table, a, b, provider=provider, arm=arm, by=by, scorer=name)
+
+    def compare_all(
+        self,
+        *,
+        by: By = "arm",
+        baseline: str | None = None,
+        scorer: str | None = None,
+        alpha: float = 0.05,
+    ) -> pd.DataFrame:
+        """Every pair of arms (within each provider), with Holm-adjusted p-values.
+
+        The Holm correction runs over the whole table, every provider's tests together,
+        so ``significant`` keeps the chance of any false positive at ``alpha``.
+
+        Args:
+            by: ``"arm"`` (arms within each provider) or ``"provider"`` (providers within
+                each arm).
+            baseline: Compare each other arm only against this one (fewer tests, more power).
+            scorer: Which score; default: the first scorer.
+            alpha: Family-wise error rate for ``significant``.
+        """
+        name = self.scorer_name(scorer)
+        return compare_all_within(self._table, by=by, baseline=baseline, scorer=name, alpha=alpha)
+
+    def tasks_needed(
+        self,
+        a: str | None = None,
+        b: str | None = None,
+        *,
+        p_a: float | None = None,
+        p_b: float | None = None,
+        difference: float | None = None,
+        discordance: float | None = None,
+        provider: str | None = None,
+        scorer: str | None = None,
+        alpha: float = 0.05,
+        power: float = 0.8,
+    ) -> TasksNeeded:
+        """Paired tasks needed to detect a difference between two arms (McNemar, Connor 1987).
+
+        Whatever is not given is taken from this run, on tasks scored in both arms with
+        repeats averaged per task: the observed accuracies of ``a`` and ``b`` (default: the
+        first two arms) and the observed discordance, the share of tasks where exactly one
+        arm is right (for graded per-task scores, such as right/wrong averaged over
+        repeats: the standard deviation of the per-task differences). With ``difference``
+        the target becomes ``p_a = p_b + difference`` around B's observed accuracy: "how
+        many tasks to detect a 5-point gain over B?"; the observed discordance is kept, or
+        replaced by the conservative bound (the largest possible, most tasks) when the
+        target makes it impossible. The result is an ``int`` whose ``assumption`` (and
+        ``repr``) says which case applied; see
+        :func:`~promptlab.experiments.stats.tasks_needed_from_scores`.
+
+        Raises:
+            ConfigurationError: The arms scored the same and no ``difference`` was given,
+                or an argument is out of range.
+        """
+        return paired_tasks_needed(
+            self._table,
+            a,
+            b,
+            p_a=p_a,
+            p_b=p_b,
+            difference=difference,
+            discordance=discordance,
+            provider=provider,
+            scorer=self.scorer_name(scorer),
+            alpha=alpha,
+            power=power,
+        )
+
+    # -- views and report (in their own modules) ---------------------------------------
+
+    def pareto(self, scorer: str | None = None) -> pd.DataFrame:
+        """Cost per task vs accuracy per arm x provider, with ``on_pareto_front``."""
+        return pareto_view(self.summary(scorer))
+
+    def model_choice(self, scorer: str | None = None) -> pd.DataFrame:
+        """Quality, cost per 1k tasks, latency and setup (local vs API key) side by side."""
+        return model_choice_view(self.summary(scorer), self.experiment.get("providers") or {})
+
+    def disagreements(self, scorer: str | None = None, provider: str | None = None) -> pd.DataFrame:
+        """The tasks where arms' answers (or scores) differ, one row per task x provider."""
+        return disagreements_view(self._table, self.scorer_name(scorer), provider)
+
+    def majority_at_k(
+        self, arm: str, provider: str | None = None, *, normalize: Any = None
+    ) -> pd.DataFrame:
+        """Accuracy of a majority vote over k samples, for k = 1..N, from each cell's samples."""
+        described = ((self.experiment.get("arms") or {}).get(arm) or {}).get("strategy")
+        return majority_at_k_view(
+            self._table, arm, provider, normalize=normalize, strategy=described
+        )
+
+    def self_consistency_arms(self) -> list[str]:
+        """Arms whose cells hold more than one sample (self-consistency and the like)."""
+        frame = self._cells
+        many = frame[frame["ok"] & (frame["n_samples"] > 1)]
+        return [arm for arm in self.arms if arm in set(many["arm"])]
+
+    def report(self, path: str | Path = "report.html", *, scorer: str | None = None) -> Path:
+        """Write a standalone HTML report (and ``report.md`` with PNGs beside it)."""
+        from promptlab.experiments.report import write_report
+
+        return write_report(self, path, scorer=scorer)
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        where = f" at {str(self.run_dir)!r}" if self.run_dir else ""
+        return (
+            f"Run({len(self.records)} cells{where}, arms={self.arms}, "
+            f"providers={self.providers}, scorers={self.scorers})"
+        )
+
+
+def _ordered(declared: Any, seen: Iterable[Hashable]) -> list[str]:
+    names = [str(name) for name in declared or []]
+    for name in seen:
+        if str(name) not in names:
+            names.append(str(name))
+    return names

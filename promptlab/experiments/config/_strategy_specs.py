@@ -1,0 +1,327 @@
+"""Build strategies from experiment-file specs: plain dicts, nested through ``base``.
+
+A spec names its ``strategy`` and the settings that strategy takes::
+
+    zero_shot         template, extractor, system, answer_format, params
+    few_shot          + examples (required), k, selection, seed
+    chain_of_thought  + base
+    self_consistency  base (required), n, temperature, stopping, batch_size, params
+
+``params`` at the top of an arm is the arm layer of generation parameters. Inside a
+``base`` it is that strategy's defaults. Problems raise :class:`SpecError`, which
+carries the key path. :mod:`promptlab.experiments.config` adds the file name
+and line to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from promptlab._checks import is_int, is_number
+from promptlab.answers import (
+    EXTRACTOR_KINDS,
+    AnswerExtractor,
+    ChoiceAnswer,
+    RegexAnswer,
+    as_extractor,
+)
+from promptlab.errors import ConfigurationError, DataError, ParameterError, TemplateError
+from promptlab.experiments.arm import ArmSpec
+from promptlab.params import GenerationParams
+from promptlab.strategies import (
+    ChainOfThought,
+    FewShot,
+    SelfConsistency,
+    Strategy,
+    ZeroShot,
+)
+from promptlab.templating import PromptTemplate, TemplateLibrary
+
+Path_ = tuple[str | int, ...]
+
+_COMMON = frozenset({"strategy", "template", "extractor", "system", "answer_format", "params"})
+STRATEGY_KEYS: dict[str, frozenset[str]] = {
+    "zero_shot": _COMMON,
+    "few_shot": _COMMON | {"examples", "k", "selection", "seed"},
+    "chain_of_thought": _COMMON | {"base"},
+    "self_consistency": frozenset(
+        {"strategy", "base", "n", "temperature", "stopping", "batch_size", "params"}
+    ),
+}
+_REQUIRED = {"few_shot": ("examples",), "self_consistency": ("base",)}
+_ALIASES = {"cot": "chain_of_thought", "sc": "self_consistency"}
+_EXTRACTOR_KINDS = tuple(EXTRACTOR_KINDS)
+
+
+class SpecError(ConfigurationError):
+    """A problem at one key path of an experiment file.
+
+    Attributes:
+        path: The keys leading to the problem, e.g. ``("arms", "cot", "params", "n")``.
+        detail: What is wrong and what was expected.
+    """
+
+    def __init__(self, path: Path_, detail: str) -> None:
+        self.path = path
+        self.detail = detail
+        super().__init__(f"{format_path(path)}: {detail}")
+
+
+def format_path(path: Path_) -> str:
+    """``arms.cot.params.temperature`` / ``scorers[0]``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "(top level)"
+
+
+def build_arm(spec: Any, path: Path_, folder: Path, library: TemplateLibrary | None) -> ArmSpec:
+    """An :class:`ArmSpec` from an arm's spec; its ``params`` become the arm layer."""
+    mapping = expect_mapping(spec, path, "a strategy spec such as {strategy: zero_shot}")
+    arm_params = build_params(mapping.get("params"), (*path, "params"))
+    strategy = build_strategy(mapping, path, folder, library, defaults_allowed=False)
+    return ArmSpec(strategy, arm_params)
+
+
+def build_strategy(
+    spec: Any,
+    path: Path_,
+    folder: Path,
+    library: TemplateLibrary | None,
+    *,
+    defaults_allowed: bool = True,
+) -> Strategy:
+    """A strategy from its spec (recursively through ``base``)."""
+    mapping = expect_mapping(spec, path, "a strategy spec such as {strategy: zero_shot}")
+    kind = _kind(mapping, path)
+    check_keys(mapping, STRATEGY_KEYS[kind], _REQUIRED.get(kind, ()), path, f"strategy {kind}")
+    get = _Getter(mapping, path)
+    try:
+        if kind == "self_consistency":
+            if defaults_allowed and "params" in mapping:
+                raise SpecError(
+                    (*path, "params"),
+                    "a nested self_consistency takes no params; put them on its base.",
+                )
+            base = build_strategy(mapping["base"], (*path, "base"), folder, library)
+            options: dict[str, Any] = {"n": get.integer("n", 1, 10)}
+            options["temperature"] = get.number("temperature", 0.0, 0.7)
+            options["batch_size"] = get.integer("batch_size", 1, 2)
+            if "stopping" in mapping:
+                options["stopping"] = _stopping(mapping["stopping"], (*path, "stopping"))
+            return SelfConsistency(base, **options)
+        common: dict[str, Any] = {
+            "extractor": _extractor(mapping.get("extractor"), (*path, "extractor")),
+            "system": get.string("system"),
+            "answer_format": get.string("answer_format"),
+        }
+        if "template" in mapping:
+            common["template"] = _template(get.string("template"), path, folder, library)
+        if defaults_allowed:
+            common["params"] = build_params(mapping.get("params"), (*path, "params"))
+        if "extractor" not in mapping:
+            del common["extractor"]  # ChainOfThought then takes its base's extractor
+        if kind == "zero_shot":
+            return ZeroShot(**common)
+        if kind == "few_shot":
+            return FewShot(
+                _examples(mapping["examples"], (*path, "examples"), folder),
+                k=get.integer("k", 1, None),
+                selection=get.choice("selection", ("fixed", "random"), "fixed"),
+                seed=get.integer("seed", None, 0),
+                **common,
+            )
+        base_strategy = None
+        if "base" in mapping:
+            base_strategy = build_strategy(mapping["base"], (*path, "base"), folder, library)
+        return ChainOfThought(base_strategy, **common)
+    except SpecError:
+        raise
+    except (ConfigurationError, DataError, TemplateError) as exc:
+        raise SpecError(path, str(exc)) from exc
+
+
+def build_params(value: Any, path: Path_) -> GenerationParams:
+    """Generation parameters, each checked on its own so errors name the key."""
+    if value is None:
+        return GenerationParams()
+    mapping = expect_mapping(value, path, "a mapping of generation parameters")
+    for key, item in mapping.items():
+        if key not in GenerationParams.model_fields:
+            known = ", ".join(GenerationParams.model_fields)
+            raise SpecError((*path, str(key)), f"unknown generation parameter; known: {known}.")
+        try:
+            GenerationParams(**{key: item})
+        except ParameterError as exc:
+            raise SpecError((*path, key), str(exc)) from None
+    return GenerationParams(**mapping)
+
+
+def expect_mapping(value: Any, path: Path_, expected: str) -> Mapping[str, Any]:
+    """``value`` if it is a mapping, else a :class:`SpecError` saying what was expected."""
+    if not isinstance(value, Mapping):
+        raise SpecError(path, f"expected {expected}, got {_shown(value)}.")
+    return value
+
+
+def check_keys(
+    mapping: Mapping[str, Any],
+    allowed: frozenset[str] | set[str],
+    required: tuple[str, ...],
+    path: Path_,
+    context: str,
+) -> None:
+    """Reject unknown keys and report missing required ones."""
+    for key in mapping:
+        if key not in allowed:
+            raise SpecError(
+                (*path, str(key)),
+                f"unknown key for {context}; allowed keys: {', '.join(sorted(allowed))}.",
+            )
+    for key in required:
+        if key not in mapping:
+            raise SpecError((*path, key), f"missing required key for {context}.")
+
+
+class _Getter:
+    """Typed reads of optional keys, with errors that name the key path."""
+
+    def __init__(self, mapping: Mapping[str, Any], path: Path_) -> None:
+        self.mapping, self.path = mapping, path
+
+    def integer(self, key: str, minimum: int | None, default: int | None) -> Any:
+        value = self.mapping.get(key, default)
+        if value is None:
+            return default
+        if not is_int(value):
+            raise SpecError((*self.path, key), f"expected an integer, got {_shown(value)}.")
+        if minimum is not None and value < minimum:
+            raise SpecError((*self.path, key), f"expected an integer >= {minimum}, got {value}.")
+        return value
+
+    def number(self, key: str, minimum: float, default: float) -> float:
+        value = self.mapping.get(key, default)
+        if not is_number(value) or value < minimum:
+            raise SpecError((*self.path, key), f"expected a number >= {minimum}, got {value!r}.")
+        return float(value)
+
+    def string(self, key: str) -> str | None:
+        value = self.mapping.get(key)
+        if value is not None and not isinstance(value, str):
+            raise SpecError((*self.path, key), f"expected a string, got {_shown(value)}.")
+        return value
+
+    def choice(self, key: str, options: tuple[str, ...], default: str) -> str:
+        value = self.mapping.get(key, default)
+        if value not in options:
+            raise SpecError(
+                (*self.path, key), f"expected one of {', '.join(options)}, got {value!r}."
+            )
+        return str(value)
+
+
+def _kind(mapping: Mapping[str, Any], path: Path_) -> str:
+    if "strategy" not in mapping:
+        raise SpecError(
+            (*path, "strategy"),
+            f"missing required key; name the strategy, one of {', '.join(STRATEGY_KEYS)}.",
+        )
+    raw = mapping["strategy"]
+    kind = _ALIASES.get(str(raw).strip().lower(), str(raw).strip().lower()).replace("-", "_")
+    if not isinstance(raw, str) or kind not in STRATEGY_KEYS:
+        raise SpecError(
+            (*path, "strategy"),
+            f"unknown strategy {raw!r}; expected one of {', '.join(STRATEGY_KEYS)}.",
+        )
+    return kind
+
+
+def _extractor(value: Any, path: Path_) -> AnswerExtractor | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if value not in _EXTRACTOR_KINDS:
+            raise SpecError(
+                path,
+                f"unknown extractor {value!r}; expected one of {', '.join(_EXTRACTOR_KINDS)}, "
+                "or {type: regex, pattern: ...} / {type: choice, letters: ABCDE}.",
+            )
+        return as_extractor(value)
+    mapping = expect_mapping(value, path, "an extractor name or {type: ..., ...}")
+    kind = mapping.get("type")
+    if kind == "regex":
+        check_keys(mapping, {"type", "pattern", "group"}, ("pattern",), path, "a regex extractor")
+        try:
+            return RegexAnswer(str(mapping["pattern"]), group=mapping.get("group"))
+        except Exception as exc:  # re.error and friends
+            raise SpecError((*path, "pattern"), f"not a valid regular expression: {exc}.") from None
+    if kind == "choice":
+        check_keys(mapping, {"type", "letters"}, (), path, "a choice extractor")
+        return ChoiceAnswer(str(mapping.get("letters", "ABCD")))
+    if kind in _EXTRACTOR_KINDS:
+        check_keys(mapping, {"type"}, (), path, f"a {kind} extractor")
+        return as_extractor(kind)
+    raise SpecError((*path, "type"), f"expected one of regex, {', '.join(_EXTRACTOR_KINDS)}.")
+
+
+def _template(
+    value: str | None, path: Path_, folder: Path, library: TemplateLibrary | None
+) -> PromptTemplate:
+    if not value:
+        raise SpecError((*path, "template"), "expected a template name, file or Jinja source.")
+    if value.endswith(".jinja") and "\n" not in value and "{" not in value:
+        file = folder / value
+        if file.is_file():
+            return PromptTemplate(file.read_text(encoding="utf-8"), name=file.stem, library=library)
+    try:
+        return PromptTemplate.coerce(value, library=library)
+    except TemplateError as exc:
+        raise SpecError((*path, "template"), str(exc)) from None
+
+
+def _examples(value: Any, path: Path_, folder: Path) -> Any:
+    if isinstance(value, str):
+        file = folder / value
+        if not file.is_file():
+            raise SpecError(
+                path,
+                f"no examples file {str(file)!r} (paths are relative to the "
+                "experiment file's folder).",
+            )
+        return file
+    if isinstance(value, list) and all(isinstance(item, Mapping) for item in value):
+        return value
+    raise SpecError(path, f"expected a file path or a list of examples, got {_shown(value)}.")
+
+
+def _stopping(value: Any, path: Path_) -> Any:
+    from promptlab.strategies.stopping import BetaStop, DirichletStop, FixedN, WindowStop
+
+    rules: dict[str, Any] = {
+        "beta": BetaStop,
+        "dirichlet": DirichletStop,
+        "window": WindowStop,
+        "fixed": FixedN,
+    }
+    options: dict[str, Any] = {}
+    if isinstance(value, Mapping):
+        options = {k: v for k, v in value.items() if k != "rule"}
+        value = value.get("rule")
+    if value not in rules:
+        raise SpecError(
+            path,
+            f"expected a stopping rule: one of {', '.join(rules)} (or "
+            "{rule: beta, threshold: 0.95} / {rule: window, window: 4}).",
+        )
+    try:
+        return rules[value](**options)
+    except TypeError as exc:
+        raise SpecError(path, f"bad options for the {value} rule: {exc}.") from None
+    except ConfigurationError as exc:
+        raise SpecError(path, str(exc)) from None
+
+
+def _shown(value: Any) -> str:
+    return f"{value!r} ({type(value).__name__})"

@@ -1,0 +1,126 @@
+"""One cell: run an arm's strategy on one task with one provider, score it, make its record."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from promptlab._version import __version__
+from promptlab.answers import expected_answer
+from promptlab.experiments.arm import ArmSpec
+from promptlab.experiments.scoring import score_result
+from promptlab.experiments.store import CellRecord, cell_id
+from promptlab.experiments.tasks import Task
+from promptlab.providers.base import Provider
+from promptlab.providers.cache import CachedProvider, ResponseCache
+from promptlab.strategies.base import StrategyResult
+
+if TYPE_CHECKING:
+    from promptlab.experiments.experiment import Experiment
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Which task, arm, provider and repeat a cell is."""
+
+    task: Task
+    arm_name: str
+    arm: ArmSpec
+    provider_name: str
+    provider: Provider
+    repeat: int
+
+    @property
+    def id(self) -> str:
+        """See :func:`~promptlab.experiments.store.cell_id`."""
+        return cell_id(self.task.id, self.arm_name, self.provider_name, self.repeat)
+
+
+def iter_cells(experiment: Experiment, provider_name: str, skip: set[str]) -> Iterator[Cell]:
+    """The provider's cells not in ``skip``: repeat-major, then task, then arm.
+
+    Arms vary fastest so that, when a run stops early, its finished cells hold complete
+    pairs of arms on the same tasks.
+    """
+    provider = experiment.providers[provider_name]
+    for repeat in range(experiment.repeats):
+        for task in experiment.tasks:
+            for arm_name, arm in experiment.arms.items():
+                if cell_id(task.id, arm_name, provider_name, repeat) in skip:
+                    continue
+                yield Cell(task, arm_name, arm, provider_name, provider, repeat)
+
+
+async def run_cell(
+    cell: Cell,
+    experiment: Experiment,
+    cache: ResponseCache | None,
+    *,
+    refresh_cache: bool = False,
+) -> CellRecord:
+    """Run one cell and return its record; any failure becomes the record's ``error``."""
+    record = CellRecord(
+        task_id=cell.task.id,
+        arm=cell.arm_name,
+        provider=cell.provider_name,
+        model=cell.provider.model,
+        repeat=cell.repeat,
+        strategy=cell.arm.strategy.name,
+        template=cell.arm.strategy.template.name,
+        template_hash=cell.arm.strategy.template.hash,
+        expected=cell.task.expected,
+        expected_answer=expected_answer(cell.arm.strategy.extractor, cell.task.expected),
+        promptlab_version=__version__,
+    )
+    seed = experiment.cell_seed(cell.task.id, cell.arm_name, cell.repeat)
+    params = cell.arm.cell_params(seed, cell.provider)
+    record.params = params.given_values()
+    provider: Provider = cell.provider
+    if cache is not None:
+        provider = CachedProvider(cell.provider, cache, cell.repeat, refresh=refresh_cache)
+    start = time.perf_counter()
+    try:
+        result = await cell.arm.strategy.arun(cell.task.inputs, provider, params=params)
+        _fill_from_result(record, result)
+        if isinstance(provider, CachedProvider):
+            record.cached = provider.hits > 0 and provider.misses == 0
+        scores, notes = await score_result(experiment.scorers, cell.task, result)
+        record.scores.update(scores)
+        record.score_notes.update(notes)
+    except Exception as exc:  # a failed cell is recorded, never fatal to the run
+        record.error = error_dict(exc)
+        if not record.latency_s:
+            record.latency_s = time.perf_counter() - start
+    return record
+
+
+def error_dict(exc: BaseException) -> dict[str, Any]:
+    """``{"type", "message", "status"}`` for a cell record."""
+    return {
+        "type": type(exc).__name__,
+        "message": str(exc),
+        "status": getattr(exc, "status", None),
+    }
+
+
+def _fill_from_result(record: CellRecord, result: StrategyResult) -> None:
+    record.strategy = result.strategy
+    record.template = result.template
+    record.template_hash = result.template_hash
+    record.params = result.params.given_values()
+    record.outputs = [sample.text for sample in result.samples]
+    record.answers = [sample.answer for sample in result.samples]
+    record.finish_reasons = [sample.finish_reason for sample in result.samples]
+    record.answer = result.answer
+    record.votes = result.votes
+    record.confidence = result.confidence
+    record.no_answer = result.no_answer
+    record.stop_reason = result.stop_reason
+    record.input_tokens = result.usage.input_tokens
+    record.output_tokens = result.usage.output_tokens
+    record.cached_input_tokens = result.usage.cached_input_tokens
+    record.cost_usd = result.cost_usd
+    record.latency_s = result.latency_s
+    record.calls = result.calls

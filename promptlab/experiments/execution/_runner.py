@@ -1,0 +1,279 @@
+"""Run an experiment's cells concurrently, write each record as it finishes, resume later.
+
+Scheduling: each provider gets as many workers as its limit allows (never more than
+the total ``concurrency``). Every worker takes the provider's next cell, then holds one
+slot of a shared semaphore while the cell runs. So the total and per-provider limits
+both hold, and a slow provider never blocks a fast one. Rate limits are left to each
+provider's own ``complete``, which every call goes through. Memory stays flat: cells
+are generated lazily, and each record is written to ``cells.jsonl`` and then dropped.
+
+Resume: cells that already have a successful record in the run directory are skipped.
+Errored cells run again, and their new record supersedes the old one (readers keep the
+last record per cell id). Before that, the directory is locked (one writer at a time) and
+its stored definition fingerprint is checked against the experiment: a conflicting
+definition is an error, a change only in scorers re-scores the stored outputs without
+calling any provider (see :mod:`promptlab.experiments.store`).
+
+Ctrl-C: :meth:`Experiment.run` turns the first Ctrl-C into a cancellation. Running cells
+are cancelled, finished records stay on disk, and a message says how to resume. Then
+``KeyboardInterrupt`` is raised. A second Ctrl-C interrupts at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from promptlab.errors import PromptlabError
+from promptlab.experiments.execution._cell import Cell, iter_cells, run_cell
+from promptlab.experiments.execution._progress import RunProgress
+from promptlab.experiments.execution._rescore import rescore_records
+from promptlab.experiments.store import OpenedRun, RunDirectory, definition_fingerprint
+from promptlab.providers.cache import ResponseCache
+
+if TYPE_CHECKING:
+    from promptlab.experiments.analysis import Run
+    from promptlab.experiments.experiment import Experiment
+
+
+class RunInterrupted(PromptlabError):
+    """The run was stopped by Ctrl-C; finished cells are saved and a re-run resumes.
+
+    :meth:`Experiment.run` turns it into ``KeyboardInterrupt``.
+
+    Attributes:
+        run_dir: The run directory.
+        done, total: Cells finished (including earlier runs) and cells in the experiment.
+    """
+
+    def __init__(self, run_dir: Path, done: int, total: int) -> None:
+        self.run_dir, self.done, self.total = run_dir, done, total
+        super().__init__(
+            f"Interrupted: {done} of {total} cells are saved in {run_dir}. Run again with the "
+            "same output directory to resume."
+        )
+
+
+class ExperimentRunner:
+    """Runs one experiment into one run directory.
+
+    Args:
+        experiment: What to run.
+        out: The run directory.
+        cache: True (the shared cache), False (no cache), a path, or a
+            :class:`~promptlab.providers.cache.ResponseCache`.
+        refresh_cache: Call providers even on cache hits and overwrite the stored responses.
+        concurrency: Overrides ``experiment.concurrency``.
+        progress: Show a progress bar when the console can.
+        fresh: Start over: move the directory's old records aside to a backup file.
+    """
+
+    def __init__(
+        self,
+        experiment: Experiment,
+        out: str | Path,
+        *,
+        cache: bool | str | Path | ResponseCache = True,
+        refresh_cache: bool = False,
+        concurrency: int | None = None,
+        progress: bool = True,
+        fresh: bool = False,
+    ) -> None:
+        self.experiment = experiment
+        self.directory = RunDirectory(out)
+        self.fresh = fresh
+        self.cache_option = cache
+        self.refresh_cache = refresh_cache
+        self.concurrency = concurrency or experiment.concurrency
+        self.show_progress = progress
+        self.progress: RunProgress | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._main: asyncio.Task[Any] | None = None
+        self._interrupted = False
+
+    async def arun(self) -> Run:
+        """Run every unfinished cell; return the run loaded from the directory."""
+        self._loop = asyncio.get_running_loop()
+        self._main = asyncio.current_task()
+        self.directory.lock()
+        try:
+            return await self._run_locked()
+        finally:
+            self.directory.close()
+            self.directory.unlock()
+
+    async def _run_locked(self) -> Run:
+        experiment = self.experiment
+        fingerprint = definition_fingerprint(experiment)
+        opened = self.directory.open(fingerprint, fresh=self.fresh)
+        if opened.backup is not None:
+            print(
+                f"--fresh: the old records of {self.directory.path} are in {opened.backup}.",
+                file=sys.stderr,
+            )
+        if opened.changes.rescore:
+            await self._rescore(opened)
+        self.directory.write_definition(experiment.describe(), fingerprint)
+        finished = opened.finished_ids()
+        cache = self._open_cache()
+        tasks = {task.id for task in experiment.tasks}
+        done = sum(
+            1
+            for r in opened.records
+            if r.error is None
+            and str(r.task_id) in tasks
+            and r.arm in experiment.arms
+            and r.provider in experiment.providers
+            and r.repeat < experiment.repeats
+        )
+        opened.records = []  # only ids are needed from here on: memory stays flat
+        progress = RunProgress(
+            experiment.n_cells,
+            done,
+            enabled=self.show_progress,
+            description=experiment.name,
+        )
+        self.progress = progress
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def worker(cells: Iterator[Cell]) -> None:
+            for cell in cells:
+                async with slots:
+                    record = await run_cell(
+                        cell, experiment, cache, refresh_cache=self.refresh_cache
+                    )
+                # One thread, no await between write and flush: lines never interleave.
+                self.directory.append(record)
+                progress.advance(record)
+
+        workers = []
+        for name in experiment.providers:
+            cells = iter_cells(experiment, name, finished)
+            limit = min(experiment.provider_limit(name), self.concurrency)
+            workers += [asyncio.ensure_future(worker(cells)) for _ in range(limit)]
+        try:
+            await asyncio.gather(*workers)
+        except BaseException as exc:
+            # Stop every worker before leaving, whatever went wrong (Ctrl-C, a full disk...).
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            progress.stop()
+            if isinstance(exc, asyncio.CancelledError):
+                self._print_resume_hint(progress)
+                if self._interrupted:
+                    raise RunInterrupted(
+                        self.directory.path, progress.done, progress.total
+                    ) from None
+            raise
+        finally:
+            progress.stop()
+            self.directory.close()
+            if cache is not None and cache is not self.cache_option:
+                cache.close()
+        from promptlab.experiments.analysis import Run
+
+        return Run.load(self.directory.path)
+
+    async def _rescore(self, opened: OpenedRun) -> None:
+        """Only scorers changed: score the stored outputs again, calling no provider."""
+        changes = opened.changes
+        parts = []
+        if changes.scorers_changed:
+            parts.append(f"added or changed: {', '.join(changes.scorers_changed)}")
+        if changes.scorers_removed:
+            parts.append(f"removed: {', '.join(changes.scorers_removed)}")
+        print(
+            f"Rescore: the scorers differ from the run in {self.directory.path} "
+            f"({'; '.join(parts)}). Scoring the {len(opened.records)} stored cells again "
+            "from their saved outputs; no provider of the experiment is called for them "
+            "(a judge scorer still asks its judge).",
+            file=sys.stderr,
+        )
+        kept, orphaned = await rescore_records(
+            opened.records, self.experiment, changes.scorers_changed, changes.scorers_removed
+        )
+        backup = self.directory.back_up_records(orphaned)
+        if backup is not None:
+            print(
+                f"Rescore: {len(orphaned)} cells of tasks no longer in the task set cannot be "
+                f"scored again; they were moved to {backup}.",
+                file=sys.stderr,
+            )
+        self.directory.replace_records(kept)
+        opened.records = kept
+
+    def cancel(self) -> bool:
+        """Ask the run to stop, from any thread; False if it is not running."""
+        if self._loop is None or self._main is None or self._main.done():
+            return False
+        self._interrupted = True
+        self._loop.call_soon_threadsafe(self._main.cancel)
+        return True
+
+    def _open_cache(self) -> ResponseCache | None:
+        option = self.cache_option
+        if option is False:
+            return None
+        if isinstance(option, ResponseCache):
+            return option
+        return ResponseCache(None if option is True else option)
+
+    def _print_resume_hint(self, progress: RunProgress) -> None:
+        print(
+            f"\nInterrupted: {progress.done} of {progress.total} cells are saved in "
+            f"{self.directory.path}. Run the same command (same output directory) again to "
+            "resume; finished cells are not run again.",
+            file=sys.stderr,
+        )
+
+
+@contextmanager
+def interrupts_cancel(runner: ExperimentRunner) -> Iterator[None]:
+    """Within the block, the first Ctrl-C cancels ``runner`` cleanly (main thread only).
+
+    A Ctrl-C that still arrives as ``KeyboardInterrupt`` (in a notebook, the kernel may
+    raise it while waiting) also cancels the runner and waits for it to wind down.
+    """
+    previous: Any = None
+    installed = threading.current_thread() is threading.main_thread()
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if not runner.cancel():
+            raise KeyboardInterrupt
+        # A second Ctrl-C falls through to the previous handler: an immediate stop.
+        signal.signal(signal.SIGINT, previous)
+
+    if installed:
+        try:
+            previous = signal.signal(signal.SIGINT, on_sigint)
+        except ValueError:  # not allowed here (e.g. an embedded interpreter)
+            installed = False
+    try:
+        yield
+    except RunInterrupted:
+        raise KeyboardInterrupt from None
+    except KeyboardInterrupt:
+        if runner.cancel() and runner._main is not None and runner._loop is not None:
+            main, loop = runner._main, runner._loop
+            if loop.is_running() and loop is not _running_loop():
+                done = threading.Event()
+                loop.call_soon_threadsafe(lambda: main.add_done_callback(lambda _: done.set()))
+                done.wait(timeout=30)
+        raise
+    finally:
+        if installed:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None

@@ -1,0 +1,67 @@
+"""The run directory on disk: the one owner of its file format.
+
+A run directory holds ``cells.jsonl`` (one :class:`CellRecord` per line, appended as
+cells finish; the last record per :func:`cell_id` wins), ``experiment.json`` (the
+described definition and its fingerprint) and, while a run writes, ``run.lock``.
+:class:`RunDirectory` writes it under the lock; :func:`read_cells` and
+:func:`read_experiment` read it, skipping damaged lines with a
+:class:`DamagedCellsWarning`.
+"""
+
+from promptlab.experiments.store._fingerprint import (
+    FORMAT,
+    MOVED_MODULES,
+    DefinitionChanges,
+    compare,
+    definition_fingerprint,
+    differences,
+    settings_of,
+    task_hash,
+    with_current_names,
+    with_retired,
+)
+from promptlab.experiments.store._reading import (
+    DAMAGED_FILE,
+    EXPERIMENT_FILE,
+    CellScan,
+    DamagedCellsWarning,
+    in_definition,
+    read_cells,
+    read_experiment,
+    scan_cells,
+)
+from promptlab.experiments.store._records import CELLS_FILE, CellRecord, cell_id
+from promptlab.experiments.store._run_directory import (
+    LOCK_FILE,
+    PID_FILE,
+    OpenedRun,
+    RunDirectory,
+)
+
+__all__ = [
+    "CELLS_FILE",
+    "DAMAGED_FILE",
+    "EXPERIMENT_FILE",
+    "FORMAT",
+    "LOCK_FILE",
+    "MOVED_MODULES",
+    "PID_FILE",
+    "CellRecord",
+    "CellScan",
+    "DamagedCellsWarning",
+    "DefinitionChanges",
+    "OpenedRun",
+    "RunDirectory",
+    "cell_id",
+    "compare",
+    "definition_fingerprint",
+    "differences",
+    "in_definition",
+    "read_cells",
+    "read_experiment",
+    "scan_cells",
+    "settings_of",
+    "task_hash",
+    "with_current_names",
+    "with_retired",
+]
