@@ -266,3 +266,25 @@ def test_tasks_without_ids_keep_their_cells_when_a_row_is_inserted(tmp_path: Pat
     # Every stored cell is still attached to its own question (positional ids moved them).
     expected = {task.id: task.expected for task in build(fake(), tasks=new_rows).tasks}
     assert {r.task_id: r.expected for r in inserted.records} == expected
+
+
+def test_a_run_stored_before_the_modules_moved_resumes_without_rescoring(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Fingerprints name scorer and provider classes by module path; runs made before the
+    # experiments/ package was split hold the old paths and must still resume as they are.
+    out = tmp_path / "run"
+    run(build(fake()), out)
+    path = out / "experiment.json"
+    text = path.read_text(encoding="utf-8")
+    old = text.replace(
+        "promptlab.experiments.scoring._match.", "promptlab.experiments.match_scorers."
+    ).replace("promptlab.providers.fake.", "promptlab.testing.fake_provider.")
+    assert old.count("match_scorers.") and old.count("fake_provider.")
+    path.write_text(old, encoding="utf-8")
+    capsys.readouterr()
+    provider = fake()
+    resumed = run(build(provider), out)
+    assert provider.calls == 0
+    assert "Rescore" not in capsys.readouterr().err
+    assert len(resumed.cells) == 4
