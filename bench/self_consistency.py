@@ -16,7 +16,8 @@ Two settings, one table:
    k-sample vote from the same pools (`promptlab.experiments.stats`).
 
 Rules: promptlab's `BetaStop` (Adaptive-Consistency) and `WindowStop` (ESC) at several
-settings, plus two budget-aware prototypes from `bench.budget_stops` (not in the library).
+settings, and the budget-aware rules: `UnbeatableStop` (cannot change the fixed-n vote),
+`PredictiveStop`, and their combinations with `AnyStop`.
 
 Target (issue 5): >= 50% fewer samples than fixed n = 16 at <= 1 point accuracy loss.
 PASS needs both on the point estimate and the paired 95% CI's lower end >= -1 point.
@@ -36,7 +37,6 @@ from typing import Any
 
 import numpy as np
 
-from bench.budget_stops import PredictiveStop, UnbeatableStop
 from bench.sc_simulation import (
     NONE_ID,
     correct_by_prefix,
@@ -45,7 +45,14 @@ from bench.sc_simulation import (
     samples_used,
     simulate,
 )
-from promptlab.strategies.stopping import BetaStop, StoppingRule, WindowStop
+from promptlab.strategies.stopping import (
+    AnyStop,
+    BetaStop,
+    PredictiveStop,
+    StoppingRule,
+    UnbeatableStop,
+    WindowStop,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_N = 16
@@ -69,18 +76,26 @@ def rules_and_batches(max_n: int = MAX_N) -> list[tuple[StoppingRule, int]]:
         pairs += [(rule, 1), (rule, 4)]
     for window in (3, 4, 5):
         pairs += [(WindowStop(window), 1), (WindowStop(window), window)]
+    pairs.append((UnbeatableStop(), 1))
     for threshold in (0.9, 0.95):
-        pairs += [(PredictiveStop(max_n, threshold), 1), (PredictiveStop(max_n, threshold), 4)]
-    pairs.append((UnbeatableStop(max_n), 1))
+        predictive = PredictiveStop(threshold)
+        pairs += [(predictive, 1), (predictive, 4)]
+    for combined in (
+        AnyStop(UnbeatableStop(), BetaStop(0.95)),
+        AnyStop(UnbeatableStop(), WindowStop(4)),
+    ):
+        pairs.append((combined, 1))
     return pairs
 
 
 def label(rule: StoppingRule) -> str:
     """Short rule name for the table."""
+    if isinstance(rule, AnyStop):
+        return " or ".join(label(inner) for inner in rule.rules)
     if isinstance(rule, PredictiveStop):
-        return f"predictive>={rule.threshold} (prototype)"
+        return f"predictive>={rule.threshold} (min {rule.min_samples})"
     if isinstance(rule, UnbeatableStop):
-        return "unbeatable lead (prototype)"
+        return "unbeatable lead"
     return rule_label(rule)
 
 

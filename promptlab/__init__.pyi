@@ -171,11 +171,14 @@ from .strategies.self_consistency import (
     SelfConsistency as SelfConsistency,
 )
 from .strategies.stopping import (
+    AnyStop as AnyStop,
     BetaStop as BetaStop,
     DirichletStop as DirichletStop,
     FixedN as FixedN,
+    PredictiveStop as PredictiveStop,
     StopDecision as StopDecision,
     StoppingRule as StoppingRule,
+    UnbeatableStop as UnbeatableStop,
     WindowStop as WindowStop,
 )
 from .strategies.zero_shot import (

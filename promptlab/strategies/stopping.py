@@ -17,14 +17,27 @@ Rules:
       samples); with one or two answers the two rules agree.
     * `WindowStop`: Early-Stopping Self-Consistency (Li et al. 2024, arXiv 2401.10480).
       Stops when the last ``window`` samples agree.
+    * `UnbeatableStop`: stops when the leader can no longer be overtaken within the
+      sample budget, so the answer is always the one the full budget would give (zero
+      accuracy change by construction).
+    * `PredictiveStop`: stops when the posterior predictive probability that the leader
+      is still ahead once the whole budget is drawn reaches a threshold.
+    * `AnyStop`: combines rules; stops as soon as one of them says stop, e.g.
+      ``AnyStop(UnbeatableStop(), BetaStop(0.95))``.
+
+Budget-aware rules (`UnbeatableStop`, `PredictiveStop`, and `AnyStop` holding one) need
+the sample budget. `sample_until_stop` gives it to them through ``for_budget(max_n)``, an
+optional method of a rule that returns a copy bound to that budget; `SelfConsistency`
+passes its ``n``, so ``SelfConsistency(..., n=16, stopping=UnbeatableStop())`` just works.
 
 Every reason starts with the rule's tag (``"beta:"``, ``"dirichlet:"``, ``"window:"``,
-``"fixed:"``); the loop's own reasons are ``"max n=N reached"`` and ``"fixed n=N"``. Logs
-can be parsed.
+``"fixed:"``, ``"unbeatable:"``, ``"predictive:"``); the loop's own reasons are
+``"max n=N reached"`` and ``"fixed n=N"``. Logs can be parsed.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import Counter
 from collections.abc import Awaitable, Callable, Hashable, Sequence
@@ -37,17 +50,22 @@ from promptlab._checks import is_int, is_number
 from promptlab.errors import ConfigurationError
 
 __all__ = [
+    "AnyStop",
     "BetaStop",
     "DirichletStop",
     "FixedN",
+    "PredictiveStop",
     "StopDecision",
     "StoppingParameterError",
     "StoppingRule",
+    "UnbeatableStop",
     "WindowStop",
     "beta_lead_probability",
     "dirichlet_lead_probability",
+    "lead_holds_probability",
     "plan_batches",
     "sample_until_stop",
+    "with_budget",
 ]
 
 Vote = Hashable | None
@@ -331,6 +349,207 @@ class WindowStop:
         return f"WindowStop(window={self.window})"
 
 
+def _lead_and_runner_up(votes: Sequence[Vote]) -> tuple[int, int]:
+    lead, runner_up = (*_vote_counts(votes)[:2], 0, 0)[:2]
+    return lead, runner_up
+
+
+class _BudgetRule:
+    """What budget-aware rules share: ``max_n`` given at construction or by the loop."""
+
+    tag = ""
+
+    def __init__(self, max_n: int | None = None) -> None:
+        self.max_n = None if max_n is None else _require_int("max_n", max_n, 1)
+
+    def for_budget(self, max_n: int) -> _BudgetRule:
+        """A copy of this rule for a budget of ``max_n`` samples (the loop calls this)."""
+        bound = copy.copy(self)
+        bound.max_n = _require_int("max_n", max_n, 1)
+        return bound
+
+    def _remaining(self, votes: Sequence[Vote]) -> int:
+        if self.max_n is None:
+            raise StoppingParameterError(
+                f"{type(self).__name__} needs the sample budget: use it as the stopping rule "
+                f"of SelfConsistency (which passes its n), or give max_n=... yourself."
+            )
+        return max(self.max_n - len(votes), 0)
+
+
+class UnbeatableStop(_BudgetRule):
+    """Stop when the leading answer can no longer be overtaken within the budget.
+
+    With ``lead`` votes for the leader, ``runner_up`` for the second answer and ``m``
+    samples left of a budget of ``max_n``, the rule stops when ``lead - runner_up > m``:
+    even if every remaining sample went to the runner-up (or to any other answer), the
+    leader would still win the vote outright. The early answer is therefore always the
+    answer of the full ``max_n`` vote: the accuracy of plain self-consistency with
+    ``max_n`` samples, for fewer samples. Reason: ``"unbeatable: lead 9-2, 6 left after
+    10 samples"``.
+
+    Args:
+        max_n: The budget; leave it out inside `SelfConsistency`, which passes its ``n``.
+
+    Example:
+        >>> UnbeatableStop(max_n=8).decide(["A", "A", "A", "A", "A"]).stop
+        True
+    """
+
+    tag = "unbeatable"
+
+    def decide(self, votes: Sequence[Vote]) -> StopDecision:
+        """Stop when the leader's margin is larger than the samples left."""
+        remaining = self._remaining(votes)
+        lead, runner_up = _lead_and_runner_up(votes)
+        stop = lead > 0 and lead - runner_up > remaining
+        reason = f"{self.tag}: lead {lead}-{runner_up}, {remaining} left after {len(votes)} samples"
+        return StopDecision(stop, reason)
+
+    def __repr__(self) -> str:
+        return f"UnbeatableStop(max_n={self.max_n})"
+
+
+def lead_holds_probability(lead: int, runner_up: int, rest: int, remaining: int) -> float:
+    """P(the leader is still strictly ahead of the runner-up after ``remaining`` samples).
+
+    The shares of (leader, runner-up, everything else, Nones included) get a Dirichlet
+    posterior under a uniform prior, ``Dirichlet(lead + 1, runner_up + 1, rest + 1)``, so
+    the counts ``(x, y, z)`` of the remaining samples are Dirichlet-multinomial; the sum
+    runs over every outcome with ``lead + x > runner_up + y``. Exact up to floating point;
+    ``O(remaining**2)`` terms.
+
+    Args:
+        lead: Votes for the leading answer.
+        runner_up: Votes for the second answer (0 if none).
+        rest: All other samples drawn so far (other answers and unextractable ones).
+        remaining: Samples still to draw in the budget.
+    """
+    for name, value in (("lead", lead), ("runner_up", runner_up), ("rest", rest)):
+        _require_int(name, value, 0)
+    _require_int("remaining", remaining, 0)
+    a, b, c = lead + 1, runner_up + 1, rest + 1
+    m = remaining
+    log_norm = (
+        math.lgamma(a + b + c)
+        - math.lgamma(m + a + b + c)
+        + math.lgamma(m + 1)
+        - math.lgamma(a)
+        - math.lgamma(b)
+        - math.lgamma(c)
+    )
+    total = 0.0
+    for x in range(m + 1):
+        for y in range(m - x + 1):
+            if lead + x <= runner_up + y:
+                continue
+            z = m - x - y
+            total += math.exp(
+                log_norm
+                + math.lgamma(x + a)
+                - math.lgamma(x + 1)
+                + math.lgamma(y + b)
+                - math.lgamma(y + 1)
+                + math.lgamma(z + c)
+                - math.lgamma(z + 1)
+            )
+    return min(total, 1.0)
+
+
+class PredictiveStop(_BudgetRule):
+    """Stop when the leader will probably still lead once the whole budget is drawn.
+
+    The question it asks is the one that matters for the result: would the full
+    ``max_n`` vote agree with the vote now? It stops when `lead_holds_probability` (the
+    posterior predictive probability that the leader stays strictly ahead of the runner-up
+    over the remaining samples) reaches ``threshold``, and never before ``min_samples``.
+    Unlike `BetaStop` it needs fewer votes as the budget runs out, and at the last sample it
+    always agrees with the full vote. On the self-consistency benchmark's simulation
+    (``python -m bench.self_consistency``) it saves the most samples per point of accuracy
+    of the rules measured; combine it with `UnbeatableStop` in `AnyStop` to also stop
+    whenever the outcome is already certain.
+
+    Reason: ``"predictive: P(lead holds)=0.9612>=0.95 after 6 samples"``.
+
+    Args:
+        threshold: Required probability, in (0.5, 1).
+        min_samples: Never stop before this many samples (Nones included).
+        max_n: The budget; leave it out inside `SelfConsistency`, which passes its ``n``.
+    """
+
+    tag = "predictive"
+
+    def __init__(
+        self, threshold: float = 0.95, min_samples: int = 4, max_n: int | None = None
+    ) -> None:
+        super().__init__(max_n)
+        self.threshold = _check_threshold(threshold)
+        self.min_samples = _require_int("min_samples", min_samples, 1)
+
+    def decide(self, votes: Sequence[Vote]) -> StopDecision:
+        """Stop when P(the leader still leads after the budget) >= threshold."""
+        remaining = self._remaining(votes)
+        n = len(votes)
+        if n < self.min_samples:
+            return StopDecision(False, f"{self.tag}: {n} samples < min_samples={self.min_samples}")
+        lead, runner_up = _lead_and_runner_up(votes)
+        if lead == 0:
+            return StopDecision(False, f"{self.tag}: no extractable answer after {n} samples")
+        prob = lead_holds_probability(lead, runner_up, n - lead - runner_up, remaining)
+        stop = prob >= self.threshold
+        sign = ">=" if stop else "<"
+        reason = f"{self.tag}: P(lead holds)={prob:.4f}{sign}{self.threshold} after {n} samples"
+        return StopDecision(stop, reason)
+
+    def __repr__(self) -> str:
+        return (
+            f"PredictiveStop(threshold={self.threshold}, min_samples={self.min_samples}, "
+            f"max_n={self.max_n})"
+        )
+
+
+class AnyStop:
+    """Stop as soon as any of ``rules`` says stop (checked in order; its reason is given).
+
+    Example:
+        >>> rule = AnyStop(UnbeatableStop(max_n=16), BetaStop(0.95))
+        >>> rule.decide(["A", "A", "A", "A", "A"]).reason
+        'beta: P(lead>0.5)=0.9844>=0.95 after 5 samples'
+    """
+
+    def __init__(self, *rules: StoppingRule) -> None:
+        if not rules:
+            raise StoppingParameterError("AnyStop() needs at least one rule.")
+        for rule in rules:
+            if not isinstance(rule, StoppingRule):
+                raise StoppingParameterError(
+                    f"AnyStop got {rule!r}, which is not a stopping rule (no decide(votes))."
+                )
+        self.rules = tuple(rules)
+
+    def for_budget(self, max_n: int) -> AnyStop:
+        """A copy with every budget-aware rule bound to ``max_n``."""
+        return AnyStop(*(with_budget(rule, max_n) for rule in self.rules))
+
+    def decide(self, votes: Sequence[Vote]) -> StopDecision:
+        """The first rule's decision that says stop, else the last rule's."""
+        decision = StopDecision(False, "")
+        for rule in self.rules:
+            decision = rule.decide(votes)
+            if decision.stop:
+                return decision
+        return decision
+
+    def __repr__(self) -> str:
+        return f"AnyStop({', '.join(map(repr, self.rules))})"
+
+
+def with_budget(rule: StoppingRule, max_n: int) -> StoppingRule:
+    """``rule`` bound to a budget of ``max_n`` if it is budget-aware, else ``rule`` itself."""
+    bind = getattr(rule, "for_budget", None)
+    return bind(max_n) if callable(bind) else rule
+
+
 def plan_batches(max_n: int, batch_size: int) -> list[int]:
     """Split a budget of ``max_n`` samples into batches of ``batch_size`` (last one smaller).
 
@@ -381,6 +600,8 @@ async def sample_until_stop(
         (3, 'window: last 3 agree after 3 samples')
     """
     votes: list[Vote] = []
+    if rule is not None:
+        rule = with_budget(rule, max_n)
     for size in plan_batches(max_n, max_n if rule is None else batch_size):
         batch = list(await draw(size))
         if len(batch) != size:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import random
-from collections import Counter
 
 import pytest
 
@@ -18,9 +16,7 @@ from bench import (
     self_consistency,
     sync_bridge,
 )
-from bench.budget_stops import PredictiveStop, UnbeatableStop, beta_binomial_tail
 from bench.loopback_server import running_server
-from promptlab.strategies.stopping import sample_until_stop
 
 
 def test_overhead_measures_every_setup(capsys):
@@ -90,33 +86,6 @@ def test_local_rows_replay_rules_on_given_pools_and_add_maj_at_k():
 def test_answers_are_encoded_with_the_correct_one_as_zero():
     encoded = self_consistency.encode([["7", "3", None, "7"] + [None] * 12], ["3"])
     assert encoded[0, :4].tolist() == [1, 0, -1, 1]
-
-
-def test_unbeatable_stop_never_changes_the_full_budget_vote():
-    rng = random.Random(0)
-    rule = UnbeatableStop(16)
-    for _ in range(300):
-        votes = [rng.choice("AABBC") for _ in range(16)]
-        stream = iter(votes)
-
-        async def draw(k: int, stream=stream) -> list[str]:
-            return [next(stream) for _ in range(k)]
-
-        drawn, _ = asyncio.run(sample_until_stop(draw, rule, max_n=16))
-        used = len(drawn)
-        early, full = Counter(votes[:used]), Counter(votes)
-        assert max(early, key=lambda a: (early[a], -votes.index(a))) == max(
-            full, key=lambda a: (full[a], -votes.index(a))
-        )
-
-
-def test_predictive_stop_probability_is_the_beta_binomial_tail():
-    stats = pytest.importorskip("scipy.stats")
-    assert beta_binomial_tail(5, 13, 4, 1) == pytest.approx(stats.betabinom.sf(4, 13, 4, 1))
-    # Three agreeing votes with 13 to go: the leader keeps a strict lead with X >= 6.
-    assert PredictiveStop(16).probability(["A"] * 3) == pytest.approx(
-        stats.betabinom.sf(5, 13, 4, 1)
-    )
 
 
 def test_cache_rerun_makes_no_provider_calls():

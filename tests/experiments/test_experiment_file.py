@@ -313,3 +313,26 @@ def test_the_stopping_rules_by_name() -> None:
     dirichlet = rule({"rule": "dirichlet", "threshold": 0.9, "unseen_bin": True})
     assert type(dirichlet) is DirichletStop
     assert (dirichlet.threshold, dirichlet.unseen_bin) == (0.9, True)
+
+
+def test_budget_aware_stopping_rules_and_their_combination_by_name() -> None:
+    from promptlab.experiments.config import build_strategy
+    from promptlab.strategies.stopping import AnyStop, BetaStop, PredictiveStop, UnbeatableStop
+
+    def rule(stopping: Any) -> Any:
+        spec = {"strategy": "self_consistency", "base": {"strategy": "zero_shot"},
+                "stopping": stopping}  # fmt: skip
+        strategy = build_strategy(spec, ("arms", 0), Path("."), None)
+        assert isinstance(strategy, SelfConsistency)
+        return strategy.stopping
+
+    assert type(rule("unbeatable")) is UnbeatableStop
+    assert rule({"rule": "predictive", "threshold": 0.95}).threshold == 0.95
+    both = rule({"rule": "any", "rules": ["unbeatable", {"rule": "beta", "threshold": 0.9}]})
+    assert isinstance(both, AnyStop)
+    assert [type(r) for r in both.rules] == [UnbeatableStop, BetaStop]
+    assert isinstance(rule({"rule": "any", "rules": ["predictive"]}).rules[0], PredictiveStop)
+    with pytest.raises(ConfigurationError, match=r"arms\[0\].*stopping.*rules.*1"):
+        rule({"rule": "any", "rules": ["beta", "nonsense"]})
+    with pytest.raises(ConfigurationError, match="non-empty list"):
+        rule({"rule": "any", "rules": []})

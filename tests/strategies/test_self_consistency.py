@@ -9,6 +9,7 @@ from promptlab import (
     Provider,
     ResponseFormatError,
     SelfConsistency,
+    UnbeatableStop,
     ZeroShot,
 )
 from promptlab.completion import Choice, Completion, CompletionRequest
@@ -120,3 +121,12 @@ def test_a_provider_returning_too_few_samples_is_a_clear_error():
     # Named, not silently re-asked (an answer with no choices used to loop forever).
     with pytest.raises(ResponseFormatError, match="asked for 3 samples, got 1 choices"):
         SelfConsistency(ZeroShot(), n=3).run({"question": "q"}, OneChoiceProvider())
+
+
+def test_a_budget_aware_rule_gets_n_as_its_budget():
+    fake = FakeProvider(["Answer: 7"], cycle=True)
+    sc = SelfConsistency(ZeroShot(extractor="numeric"), n=8, stopping=UnbeatableStop(), batch_size=1)
+    result = sc.run({"question": "q"}, fake)
+    assert len(result.samples) == 5 and result.answer == "7"
+    assert result.stop_reason == "unbeatable: lead 5-0, 3 left after 5 samples"
+    assert sc.stopping.max_n is None  # the strategy's rule is not changed by running it

@@ -13,18 +13,23 @@ from scipy.special import betainc
 
 from promptlab.errors import PromptlabError
 from promptlab.strategies.stopping import (
+    AnyStop,
     BetaStop,
     DirichletStop,
     FixedN,
+    PredictiveStop,
     StopDecision,
     StoppingParameterError,
     StoppingRule,
+    UnbeatableStop,
     WindowStop,
     beta_lead_probability,
     dirichlet_lead_probability,
+    lead_holds_probability,
     plan_batches,
     sample_until_stop,
 )
+from promptlab.voting import MajorityVote
 
 
 def first_stop(rule: StoppingRule, votes: Sequence[Hashable | None]) -> int | None:
@@ -123,7 +128,7 @@ def test_dirichlet_with_two_bins_is_the_beta_rule() -> None:
 def test_dirichlet_agrees_with_monte_carlo() -> None:
     rng = np.random.default_rng(12345)
     for counts in ([5, 2, 1], [6, 3, 3, 1], [8, 4, 2, 1, 1], [3, 3, 1]):
-        draws = rng.dirichlet(np.array(counts) + 1.0, size=200_000)
+        draws = rng.dirichlet(np.array(counts) + 1.0, size=20_000)
         monte_carlo = float(np.mean(draws[:, 0] > draws[:, 1:].max(axis=1)))
         # 200k draws: standard error <= 0.0012, so 0.005 is a > 4-sigma band.
         assert float(dirichlet_lead_probability(counts)) == pytest.approx(monte_carlo, abs=0.005)
@@ -329,3 +334,81 @@ def test_parameter_errors_are_promptlab_and_value_errors() -> None:
         WindowStop(0)
     with pytest.raises(ValueError):
         WindowStop(0)
+
+
+# --- Budget-aware rules: the full-budget vote is what they predict ----------------------------
+
+
+def test_unbeatable_stop_never_changes_the_full_budget_vote() -> None:
+    # Random streams over a few answers and Nones: wherever the rule stops, the majority of
+    # the samples drawn so far is the majority of all max_n samples (ties to first seen).
+    rng = np.random.default_rng(0)
+    vote = MajorityVote()
+    stopped_early = 0
+    for _ in range(3000):
+        max_n = int(rng.integers(1, 17))
+        weights = rng.dirichlet(np.ones(4))
+        stream = [None if k == 3 else "ABC"[k] for k in rng.choice(4, size=max_n, p=weights)]
+        votes, decision = run_loop(iter(stream), UnbeatableStop(), max_n=max_n)
+        assert vote(votes).winner == vote(stream).winner, (stream, votes, decision)
+        stopped_early += len(votes) < max_n
+    assert stopped_early > 1000  # the property is not met by never stopping
+
+
+def test_unbeatable_stop_stops_at_the_first_certain_margin() -> None:
+    rule = UnbeatableStop(max_n=10)
+    assert first_stop(rule, ["A"] * 10) == 6  # 6-0 with 4 left
+    assert first_stop(rule, ["B", "A", "A", "A", "A", "A", "A", "A", "A", "A"]) == 7  # 6-1, 3 left
+    assert rule.decide(["A"] * 5).reason == "unbeatable: lead 5-0, 5 left after 5 samples"
+    assert not rule.decide(["A"] * 5).stop  # a 5-5 tie is still possible
+
+
+def test_lead_holds_probability_agrees_with_monte_carlo() -> None:
+    rng = np.random.default_rng(1)
+    for lead, runner_up, rest, remaining in [(3, 1, 1, 6), (4, 0, 0, 12), (2, 2, 3, 5)]:
+        shares = rng.dirichlet([lead + 1, runner_up + 1, rest + 1], size=20_000)
+        counts = np.array([rng.multinomial(remaining, p) for p in shares])
+        simulated = np.mean(lead + counts[:, 0] > runner_up + counts[:, 1])
+        exact = lead_holds_probability(lead, runner_up, rest, remaining)
+        assert exact == pytest.approx(simulated, abs=0.01), (lead, runner_up, rest, remaining)
+
+
+def test_lead_holds_probability_at_the_end_of_the_budget_is_the_vote() -> None:
+    assert lead_holds_probability(3, 2, 0, 0) == pytest.approx(1.0)
+    assert lead_holds_probability(2, 2, 0, 0) == 0.0
+    # A margin larger than what is left is certain.
+    assert lead_holds_probability(6, 1, 0, 4) == pytest.approx(1.0)
+
+
+def test_predictive_stop_waits_for_min_samples_then_asks_about_the_budget() -> None:
+    rule = PredictiveStop(0.9, min_samples=4, max_n=16)
+    assert not rule.decide(["A"] * 3).stop
+    decision = rule.decide(["A"] * 4)
+    probability = lead_holds_probability(4, 0, 0, 12)
+    assert decision.stop is (probability >= 0.9)
+    assert decision.reason.startswith(f"predictive: P(lead holds)={probability:.4f}")
+    # The closer the end of the budget, the fewer votes it needs for the same margin.
+    assert PredictiveStop(0.9, max_n=9).decide(["A", "B", "A", "A", "B", "A", "A"]).stop
+    assert not PredictiveStop(0.9, max_n=40).decide(["A", "B", "A", "A", "B", "A", "A"]).stop
+
+
+def test_budget_rules_need_a_budget_and_the_loop_gives_it() -> None:
+    with pytest.raises(StoppingParameterError, match="needs the sample budget"):
+        UnbeatableStop().decide(["A"])
+    votes, decision = run_loop(iter(["A"] * 8), UnbeatableStop(), max_n=8)
+    assert len(votes) == 5 and decision.reason.startswith("unbeatable: lead 5-0, 3 left")
+    votes, _ = run_loop(iter(["A"] * 8), AnyStop(FixedN(), UnbeatableStop()), max_n=8)
+    assert len(votes) == 5
+
+
+def test_any_stop_gives_the_reason_of_the_rule_that_stopped() -> None:
+    rule = AnyStop(UnbeatableStop(max_n=16), BetaStop(0.95))
+    assert rule.decide(["A"] * 4).reason.startswith("beta: ")
+    assert not rule.decide(["A", "B"]).stop
+    assert rule.decide(["A", "B"]).reason.startswith("beta: ")
+    late = AnyStop(BetaStop(0.99), UnbeatableStop(max_n=6))
+    assert late.decide(["A", "A", "A", "A"]).reason.startswith("unbeatable: ")
+    with pytest.raises(StoppingParameterError, match="at least one rule"):
+        AnyStop()
+    with pytest.raises(StoppingParameterError, match="not a stopping rule"):
+        AnyStop(BetaStop(), "beta")  # type: ignore[arg-type]

@@ -297,24 +297,45 @@ def _examples(value: Any, path: Path_, folder: Path) -> Any:
 
 
 def _stopping(value: Any, path: Path_) -> Any:
-    from promptlab.strategies.stopping import BetaStop, DirichletStop, FixedN, WindowStop
+    from promptlab.strategies.stopping import (
+        AnyStop,
+        BetaStop,
+        DirichletStop,
+        FixedN,
+        PredictiveStop,
+        UnbeatableStop,
+        WindowStop,
+    )
 
     rules: dict[str, Any] = {
         "beta": BetaStop,
         "dirichlet": DirichletStop,
         "window": WindowStop,
         "fixed": FixedN,
+        "unbeatable": UnbeatableStop,
+        "predictive": PredictiveStop,
+        "any": AnyStop,
     }
     options: dict[str, Any] = {}
     if isinstance(value, Mapping):
         options = {k: v for k, v in value.items() if k != "rule"}
         value = value.get("rule")
-    if value not in rules:
+    if not isinstance(value, str) or value not in rules:
         raise SpecError(
             path,
             f"expected a stopping rule: one of {', '.join(rules)} (or "
-            "{rule: beta, threshold: 0.95} / {rule: window, window: 4}).",
+            "{rule: beta, threshold: 0.95} / {rule: window, window: 4} / "
+            "{rule: any, rules: [unbeatable, {rule: beta, threshold: 0.95}]}).",
         )
+    if value == "any":
+        inner = options.pop("rules", None)
+        if not isinstance(inner, list) or not inner or options:
+            raise SpecError(
+                path,
+                "the any rule takes one key, rules: a non-empty list of stopping rules, "
+                "e.g. {rule: any, rules: [unbeatable, {rule: beta, threshold: 0.95}]}.",
+            )
+        return AnyStop(*(_stopping(item, (*path, "rules", i)) for i, item in enumerate(inner)))
     try:
         return rules[value](**options)
     except TypeError as exc:
