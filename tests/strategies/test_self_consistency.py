@@ -125,7 +125,9 @@ def test_a_provider_returning_too_few_samples_is_a_clear_error():
 
 def test_a_budget_aware_rule_gets_n_as_its_budget():
     fake = FakeProvider(["Answer: 7"], cycle=True)
-    sc = SelfConsistency(ZeroShot(extractor="numeric"), n=8, stopping=UnbeatableStop(), batch_size=1)
+    sc = SelfConsistency(
+        ZeroShot(extractor="numeric"), n=8, stopping=UnbeatableStop(), batch_size=1
+    )
     result = sc.run({"question": "q"}, fake)
     assert len(result.samples) == 5 and result.answer == "7"
     assert result.stop_reason == "unbeatable: lead 5-0, 3 left after 5 samples"
