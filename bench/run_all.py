@@ -31,6 +31,8 @@ BENCHMARKS: dict[str, list[str]] = {
     "local": ["--rounds", "1", "--max-tokens", "16"],
     "self_consistency": ["--tasks", "300", "--local-tasks", "2", "--max-tokens", "32"],
     "sync_bridge": ["--rounds", "3", "--batch-seconds", "0.01"],
+    "deeplake": ["--sizes", "1000", "--rounds", "1"],
+    "report_explorer": ["--rounds", "1"],
 }
 
 

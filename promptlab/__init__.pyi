@@ -28,6 +28,7 @@ from .completion import (
 from .errors import (
     AuthenticationError as AuthenticationError,
     BadRequestError as BadRequestError,
+    BatchRequestError as BatchRequestError,
     ConfigurationError as ConfigurationError,
     ContextWindowExceededError as ContextWindowExceededError,
     CorpusNotFoundError as CorpusNotFoundError,
@@ -36,7 +37,9 @@ from .errors import (
     EmptyCorpusError as EmptyCorpusError,
     EmptyQueryError as EmptyQueryError,
     MissingAPIKeyError as MissingAPIKeyError,
+    MissingCredentialsError as MissingCredentialsError,
     MissingDependencyError as MissingDependencyError,
+    MissingQueryFieldError as MissingQueryFieldError,
     MissingVariableError as MissingVariableError,
     ModelNotFoundError as ModelNotFoundError,
     ParameterError as ParameterError,
@@ -55,14 +58,23 @@ from .errors import (
     UnsupportedParameterError as UnsupportedParameterError,
 )
 from .experiments.analysis import (
+    FineTuningExport as FineTuningExport,
     Run as Run,
+    RunPlots as RunPlots,
     UnscoredWarning as UnscoredWarning,
+    readable_table as readable_table,
 )
 from .experiments.arm import (
     ArmSpec as ArmSpec,
 )
 from .experiments.config import (
     scorer_from_spec as scorer_from_spec,
+)
+from .experiments.execution import (
+    BatchOptions as BatchOptions,
+    CostEstimate as CostEstimate,
+    batch_status as batch_status,
+    cancel_batches as cancel_batches,
 )
 from .experiments.experiment import (
     Experiment as Experiment,
@@ -74,9 +86,12 @@ from .experiments.scoring import (
     ExactMatch as ExactMatch,
     JsonValid as JsonValid,
     JudgeScorer as JudgeScorer,
+    MeanReciprocalRank as MeanReciprocalRank,
     NormalizedMatch as NormalizedMatch,
     NumericMatch as NumericMatch,
     Perplexity as Perplexity,
+    RecallAtK as RecallAtK,
+    ReferencePerplexity as ReferencePerplexity,
     RegexMatch as RegexMatch,
     Score as Score,
     Scorer as Scorer,
@@ -85,6 +100,7 @@ from .experiments.stats import (
     majority_at_k as majority_at_k,
     majority_at_k_curve as majority_at_k_curve,
     mean_majority_at_k_curve as mean_majority_at_k_curve,
+    tasks_needed_unpaired as tasks_needed_unpaired,
 )
 from .experiments.store import (
     CellRecord as CellRecord,
@@ -94,6 +110,10 @@ from .experiments.tasks import (
     Task as Task,
     TaskSet as TaskSet,
 )
+from .likelihood import (
+    PerplexityResult as PerplexityResult,
+    PromptLogprobs as PromptLogprobs,
+)
 from .messages import (
     Message as Message,
 )
@@ -102,6 +122,7 @@ from .params import (
 )
 from .pricing import (
     ModelPrice as ModelPrice,
+    batch_cost_usd as batch_cost_usd,
     cost_usd as cost_usd,
     price_for as price_for,
     register_price as register_price,
@@ -113,6 +134,10 @@ from .providers.base import (
     Capabilities as Capabilities,
     Provider as Provider,
     UnsupportedParameterWarning as UnsupportedParameterWarning,
+)
+from .providers.batch import (
+    BatchLimits as BatchLimits,
+    set_batch_limits as set_batch_limits,
 )
 from .providers.bundled_model import (
     bundled_model_path as bundled_model_path,
@@ -129,6 +154,10 @@ from .providers.llama_cpp import (
 from .providers.openai import (
     OpenAIProvider as OpenAIProvider,
 )
+from .providers.perplexity import (
+    aperplexity as aperplexity,
+    perplexity as perplexity,
+)
 from .providers.rate_limit import (
     RateLimiter as RateLimiter,
 )
@@ -140,6 +169,7 @@ from .providers.retry import (
 )
 from .retrieval import (
     BM25Retriever as BM25Retriever,
+    DeepLakeRetriever as DeepLakeRetriever,
     Document as Document,
     Embedder as Embedder,
     EmbeddingRetriever as EmbeddingRetriever,
@@ -167,8 +197,14 @@ from .strategies.examples import (
 from .strategies.few_shot import (
     FewShot as FewShot,
 )
+from .strategies.rag import (
+    RAG as RAG,
+)
 from .strategies.self_consistency import (
     SelfConsistency as SelfConsistency,
+)
+from .strategies.similar_examples import (
+    SimilarExamples as SimilarExamples,
 )
 from .strategies.stopping import (
     AnyStop as AnyStop,

@@ -12,10 +12,20 @@ from promptlab.params import GenerationParams
 
 @dataclass(frozen=True, slots=True)
 class CompletionRequest:
-    """Messages plus generation parameters: everything a provider needs for one call."""
+    """Messages plus generation parameters: everything a provider needs for one call.
+
+    Attributes:
+        messages: The chat messages to send.
+        params: The generation parameters.
+        retrieved: The ``(id, score)`` of each passage a retrieval-augmented strategy
+            retrieved for this request, best first. Never sent to the provider; it is part
+            of the response cache key, so a changed index is a changed request even when
+            the rendered prompt happens to be the same.
+    """
 
     messages: tuple[Message, ...]
     params: GenerationParams = field(default_factory=GenerationParams)
+    retrieved: tuple[tuple[str, float | None], ...] = ()
 
     @classmethod
     def of(
@@ -31,7 +41,7 @@ class CompletionRequest:
         (:meth:`GenerationParams.for_samples`), so a batch, a fan-out into single calls and
         a top-up of missing choices all reproduce the samples one call would draw.
         """
-        return CompletionRequest(self.messages, self.params.for_samples(first, n))
+        return CompletionRequest(self.messages, self.params.for_samples(first, n), self.retrieved)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,8 @@ The tree::
     ├── ConfigurationError          a setting or an argument is wrong
     │   ├── ParameterError          a generation parameter is out of range
     │   ├── UnsupportedParameterError   the provider cannot honour a parameter
-    │   └── MissingDependencyError  an optional extra is not installed
+    │   ├── MissingDependencyError  an optional extra is not installed
+    │   └── MissingCredentialsError a cloud dataset URL has no credentials to open it
     ├── TemplateError               a Jinja template cannot be found, parsed or rendered
     │   ├── TemplateNotFoundError
     │   ├── MissingVariableError    a variable the template needs was not given
@@ -22,13 +23,16 @@ The tree::
     │   ├── ServerError             5xx (retried)
     │   ├── ProviderTimeoutError    (retried)
     │   ├── ProviderConnectionError (retried)
-    │   └── ResponseFormatError     the backend answered with something unreadable
+    │   ├── ResponseFormatError     the backend answered with something unreadable
+    │   └── BatchRequestError       a request of a provider batch errored, expired, was
+    │                               canceled, or its whole batch was rejected
     ├── DataError                   a task file or data set is malformed (file, line, field)
     │   ├── CorpusNotFoundError     a retrieval corpus file or folder does not exist (also a
     │   │                           FileNotFoundError)
     │   └── EmptyCorpusError        a retrieval corpus holds no text to index
     ├── RetrievalError              a retriever cannot answer a query
     │   ├── EmptyQueryError         the query is empty or only whitespace (also a ValueError)
+    │   ├── MissingQueryFieldError  a RAG query template names a field the task does not have
     │   └── EmbeddingDimensionError an embedding backend returned vectors of the wrong size,
     │                               or of different sizes
     └── RunLockedError              another run is writing to the same run directory
@@ -55,18 +59,27 @@ class ParameterError(ConfigurationError, ValueError):
 class UnsupportedParameterError(ConfigurationError):
     """A request uses a parameter that the provider cannot honour.
 
+    Args:
+        fix: What to do about it; by default, remove the parameter or drop it with
+            ``on_unsupported='drop'``.
+
     Attributes:
         provider: The provider's name.
         parameter: The parameter's name.
     """
 
-    def __init__(self, provider: str, parameter: str, detail: str = "") -> None:
+    def __init__(
+        self, provider: str, parameter: str, detail: str = "", *, fix: str | None = None
+    ) -> None:
         self.provider = provider
         self.parameter = parameter
+        fix = fix or (
+            "Remove it from the request, or build the provider with on_unsupported='drop' "
+            "to drop it with a warning."
+        )
         message = (
             f"Provider {provider!r} does not support the parameter {parameter!r}"
-            f"{': ' + detail if detail else ''}. Remove it from the request, or build the "
-            f"provider with on_unsupported='drop' to drop it with a warning."
+            f"{': ' + detail if detail else ''}. {fix}"
         )
         super().__init__(message)
 
@@ -81,6 +94,22 @@ class MissingDependencyError(ConfigurationError, ImportError):
             f"{purpose} needs the package {package!r}, which is not installed. "
             f'Install it with: pip install "promptlab[{extra}]"'
         )
+
+
+class MissingCredentialsError(ConfigurationError):
+    """A cloud URL (``s3://``, ``gcs://``, ``azure://``, ``al://``) was given without
+    credentials, as an argument or in the environment; the message names what to set.
+
+    Raised before any network call, so a missing key fails at once rather than after the
+    storage client's retries. The credentials themselves never appear in the message.
+
+    Attributes:
+        url: The URL, without any user name, password or secret query value.
+    """
+
+    def __init__(self, message: str, *, url: str) -> None:
+        self.url = url
+        super().__init__(f"{url}: {message}")
 
 
 class TemplateError(PromptlabError):
@@ -204,6 +233,32 @@ class ResponseFormatError(ProviderError):
     retryable = True
 
 
+class BatchRequestError(ProviderError):
+    """A request sent through a vendor's batch API did not succeed.
+
+    Attributes:
+        kind: ``"errored"`` (the vendor's error for this request), ``"expired"`` (not run
+            within the batch's window), ``"canceled"``, ``"rejected"`` (the whole batch
+            failed validation) or ``"missing"`` (no result line came back).
+        retryable: Whether another batch may succeed: expired and missing requests, and
+            server-side errors (5xx, rate limits, overload), are retried under the
+            provider's retry policy; the rest fail at once.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        kind: str,
+        retryable: bool,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message, provider=provider, status=status)
+        self.kind = kind
+        self.retryable = retryable
+
+
 class DataError(PromptlabError):
     """A task file or data set is malformed.
 
@@ -241,6 +296,27 @@ class RetrievalError(PromptlabError):
 
 class EmptyQueryError(RetrievalError, ValueError):
     """A retrieval query is empty or only whitespace."""
+
+
+class MissingQueryFieldError(RetrievalError):
+    """A retrieval query template uses a field that the task does not have.
+
+    Attributes:
+        query: The query template, e.g. ``"{{ question }}"``.
+        field: The missing field.
+        given: The task's fields, sorted.
+    """
+
+    def __init__(self, query: str, field: str, given: list[str]) -> None:
+        self.query = query
+        self.field = field
+        self.given = given
+        super().__init__(
+            f"The retrieval query {query!r} uses the task field {field!r}, which this task "
+            f"does not have (its fields: {', '.join(map(repr, given)) or 'none'}). Add the "
+            "field to every task, or set the query (RAG(query=...), or query: in YAML) to a "
+            "template over fields the tasks have."
+        )
 
 
 class EmbeddingDimensionError(RetrievalError):

@@ -14,6 +14,12 @@ Rules:
 - Dated snapshots resolve to their base entry: ``gpt-4o-2024-08-06`` is priced as
   ``gpt-4o``, ``claude-sonnet-4-5-20250929`` as ``claude-sonnet-4-5``; any other suffix
   (``gpt-4o-audio-preview``) is *not* matched, because it may be priced differently.
+- Batch prices (OpenAI Batch, Anthropic Message Batches) are a separate column:
+  ``batch_input_per_million`` / ``batch_output_per_million``. The table's OpenAI and
+  Anthropic entries are half the direct price, as both vendors publish their batch
+  discount; a price without the batch column has an unknown (``None``) batch cost, never
+  the direct one. Cached input in a batch is charged at the batch input price (the vendor
+  may charge less; the figure is an upper bound).
 - Cached input tokens are charged at the cached price where the vendor has one
   (OpenAI cached input, Anthropic cache reads), else at the input price. Anthropic
   cache *writes* (1.25x input) are charged at the plain input price: promptlab does not
@@ -52,6 +58,8 @@ class ModelPrice:
             None when the vendor has no separate price (the input price applies).
         source: Where the price came from (a URL, a contract...).
         recorded: When the price was written down.
+        batch_input_per_million, batch_output_per_million: The vendor's batch-API prices;
+            None when unknown (then a batch's cost is unknown too).
     """
 
     input_per_million: float
@@ -59,9 +67,17 @@ class ModelPrice:
     cached_input_per_million: float | None = None
     source: str = ""
     recorded: date | None = None
+    batch_input_per_million: float | None = None
+    batch_output_per_million: float | None = None
 
     def __post_init__(self) -> None:
-        for name in ("input_per_million", "output_per_million", "cached_input_per_million"):
+        for name in (
+            "input_per_million",
+            "output_per_million",
+            "cached_input_per_million",
+            "batch_input_per_million",
+            "batch_output_per_million",
+        ):
             value = getattr(self, name)
             if value is not None and not value >= 0:
                 raise ConfigurationError(
@@ -84,18 +100,32 @@ class ModelPrice:
         )
         return dollars / 1_000_000
 
+    def batch_cost(self, usage: Usage) -> float | None:
+        """Dollars for ``usage`` at the batch prices; None when they are unknown."""
+        if self.batch_input_per_million is None or self.batch_output_per_million is None:
+            return None
+        dollars = (
+            usage.input_tokens * self.batch_input_per_million
+            + usage.output_tokens * self.batch_output_per_million
+        )
+        return dollars / 1_000_000
+
 
 #: Free: local models.
-FREE = ModelPrice(0.0, 0.0, 0.0, source="runs locally")
+FREE = ModelPrice(0.0, 0.0, 0.0, "runs locally", None, 0.0, 0.0)
 
 
 def _openai(inp: float, cached: float | None, out: float, recorded: date) -> ModelPrice:
-    return ModelPrice(inp, out, cached, OPENAI_PRICING_URL, recorded)
+    # The Batch API is half the direct price (OpenAI's pricing page, "Batch" column).
+    return ModelPrice(inp, out, cached, OPENAI_PRICING_URL, recorded, inp / 2, out / 2)
 
 
 def _anthropic(inp: float, out: float, recorded: date) -> ModelPrice:
-    # Anthropic prices cache reads at a tenth of the input price.
-    return ModelPrice(inp, out, round(inp / 10, 6), ANTHROPIC_PRICING_URL, recorded)
+    # Anthropic prices cache reads at a tenth of the input price, and Message Batches
+    # at half the input and output price.
+    return ModelPrice(
+        inp, out, round(inp / 10, 6), ANTHROPIC_PRICING_URL, recorded, inp / 2, out / 2
+    )
 
 
 _2025_08 = date(2025, 8, 7)
@@ -169,3 +199,9 @@ def cost_usd(vendor: str, model: str, usage: Usage) -> float | None:
     """Dollars spent for ``usage`` on ``model``; None when the price is unknown."""
     price = price_for(vendor, model)
     return None if price is None else price.cost(usage)
+
+
+def batch_cost_usd(vendor: str, model: str, usage: Usage) -> float | None:
+    """Dollars for ``usage`` on ``model`` through the vendor's batch API; None if unknown."""
+    price = price_for(vendor, model)
+    return None if price is None else price.batch_cost(usage)

@@ -94,7 +94,8 @@ def test_wheel_installs_in_a_fresh_venv_and_renders_every_builtin_template(insta
         assert builtin_template_dir().parent == pathlib.Path(promptlab.__file__).parent
         names = TemplateLibrary().names()
         shot = {"question": "a", "answer": "b", "rationale": "c"}
-        inputs = {"question": "Q?", "examples": [shot]}
+        passage = {"id": "p1", "text": "A passage."}
+        inputs = {"question": "Q?", "examples": [shot], "context": [passage]}
         for name in names:
             assert PromptTemplate.from_name(name).render(inputs), name
         print(",".join(names))
@@ -106,6 +107,8 @@ def test_wheel_installs_in_a_fresh_venv_and_renders_every_builtin_template(insta
         "chain_of_thought",
         "chain_of_thought_few_shot",
         "final_answer",
+        "zero_shot_context",
+        "chain_of_thought_context",
     } <= names
 
 

@@ -35,7 +35,7 @@ from promptlab.sync import run_sync
 
 if TYPE_CHECKING:
     from promptlab.experiments.analysis import Run
-    from promptlab.experiments.execution import ExperimentRunner
+    from promptlab.experiments.execution import BatchOptions, CostEstimate, ExperimentRunner
     from promptlab.providers.cache import ResponseCache
 
 DEFAULT_RUNS_DIR = "runs"
@@ -61,6 +61,8 @@ class Experiment:
             provider's own :attr:`~promptlab.providers.base.Provider.max_concurrency` is the
             default, when it sets one.
         name: The experiment's name; the default run directory is ``runs/<name>``.
+        batch_providers: Names of providers to run through their vendor's batch API by
+            default (``batch: true`` in YAML); ``run(batch=...)`` overrides it.
 
     Example:
         >>> experiment = Experiment(
@@ -86,6 +88,7 @@ class Experiment:
         concurrency: int = 8,
         provider_concurrency: Mapping[str, int] | None = None,
         name: str = "experiment",
+        batch_providers: Sequence[str] = (),
     ) -> None:
         self.name = _check_name("name", name)
         self.arms = _arms(arms)
@@ -105,6 +108,13 @@ class Experiment:
                     f"the experiment's providers ({', '.join(self.providers)})."
                 )
             _positive_int(f"provider_concurrency[{key!r}]", limit)
+        self.batch_providers = frozenset(batch_providers)
+        for key in self.batch_providers:
+            if key not in self.providers:
+                raise ConfigurationError(
+                    f"batch_providers names the provider {key!r}, which is not one of the "
+                    f"experiment's providers ({', '.join(self.providers)})."
+                )
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Experiment:
@@ -138,6 +148,10 @@ class Experiment:
         concurrency: int | None = None,
         progress: bool = True,
         fresh: bool = False,
+        batch: bool | None = None,
+        batch_options: BatchOptions | None = None,
+        max_cost_usd: float | None = None,
+        allow_unknown_cost: bool = False,
     ) -> Run:
         """Run every cell not already finished in ``out``, and return the :class:`Run`.
 
@@ -157,8 +171,26 @@ class Experiment:
             progress: Show a progress bar (only on a terminal or in a notebook).
             fresh: Start over in ``out``: its old records move to a backup file
                 (``cells.jsonl.bak-<time>``) and every cell runs again.
+            batch: True sends every provider that has a batch API (OpenAI, Anthropic)
+                through it, at batch prices; False none; None (default) the providers in
+                ``batch_providers``. Batches are recorded in ``out/batches/`` before they
+                are sent, so a killed run resumes them without paying twice; open batches
+                there are always resumed. See :mod:`promptlab.experiments.execution`.
+            batch_options: Polling interval, waiting or not (``wait=False`` submits and
+                returns), and how many cells wait at once
+                (:class:`~promptlab.experiments.execution.BatchOptions`).
+            max_cost_usd: A budget for the run directory, in dollars: no cell starts when
+                what was spent plus its projected largest cost (from a dry run, see
+                :meth:`estimate`) would pass it; running cells finish, the reason goes to
+                ``out/stop.json``, and a re-run with a higher budget goes on.
+            allow_unknown_cost: With a budget, count cells whose cost cannot be known (no
+                price, no ``max_tokens``) as free instead of raising
+                :class:`~promptlab.errors.ConfigurationError`.
         """
-        runner = self._runner(out, cache, refresh_cache, concurrency, progress, fresh)
+        runner = self._runner(
+            out, cache, refresh_cache, concurrency, progress, fresh, batch, batch_options,
+            max_cost_usd, allow_unknown_cost,
+        )  # fmt: skip
         return await runner.arun()
 
     def run(
@@ -170,6 +202,10 @@ class Experiment:
         concurrency: int | None = None,
         progress: bool = True,
         fresh: bool = False,
+        batch: bool | None = None,
+        batch_options: BatchOptions | None = None,
+        max_cost_usd: float | None = None,
+        allow_unknown_cost: bool = False,
     ) -> Run:
         """Blocking :meth:`arun`; works in scripts and notebooks.
 
@@ -179,7 +215,10 @@ class Experiment:
         """
         from promptlab.experiments.execution import interrupts_cancel
 
-        runner = self._runner(out, cache, refresh_cache, concurrency, progress, fresh)
+        runner = self._runner(
+            out, cache, refresh_cache, concurrency, progress, fresh, batch, batch_options,
+            max_cost_usd, allow_unknown_cost,
+        )  # fmt: skip
         with interrupts_cancel(runner):
             return run_sync(runner.arun())
 
@@ -191,6 +230,10 @@ class Experiment:
         concurrency: int | None,
         progress: bool,
         fresh: bool,
+        batch: bool | None = None,
+        batch_options: BatchOptions | None = None,
+        max_cost_usd: float | None = None,
+        allow_unknown_cost: bool = False,
     ) -> ExperimentRunner:
         """The one place :meth:`run` and :meth:`arun` build their runner."""
         from promptlab.experiments.execution import ExperimentRunner
@@ -203,7 +246,93 @@ class Experiment:
             concurrency=concurrency,
             progress=progress,
             fresh=fresh,
+            batch=batch,
+            batch_options=batch_options,
+            max_cost_usd=max_cost_usd,
+            allow_unknown_cost=allow_unknown_cost,
         )
+
+    def estimate(self) -> CostEstimate:
+        """A dry run: calls, tokens and cost range per arm x provider; no provider is called.
+
+        Every cell's strategy runs against a stand-in that checks and counts each request
+        and answers with placeholders that never agree, so adaptive arms are counted at
+        their largest ``n`` (an upper bound); nothing in the cache is taken into account.
+        Input tokens are counted with the provider's tokenizer where one is available (a
+        llama.cpp model's; ``tiktoken`` for OpenAI models when installed), else estimated
+        at one token per four characters. Costs are shown at direct and at batch prices.
+        See :mod:`~promptlab.experiments.execution._estimate`.
+
+        Example:
+            >>> print(experiment.estimate())
+        """
+        from promptlab.experiments.execution import estimate_experiment
+
+        return run_sync(estimate_experiment(self))
+
+    def export_batch_file(
+        self,
+        provider: str,
+        path: str | Path,
+        *,
+        cache: bool | str | Path | ResponseCache = True,
+    ) -> int:
+        """Write ``provider``'s requests as an OpenAI batch file, for vLLM's offline runner.
+
+        ``vllm run-batch -i PATH -o RESULTS --model MODEL`` runs it; then
+        :meth:`import_batch_results` stores the results in the cache, and :meth:`run`
+        makes no calls. Requests already cached are left out. See
+        :mod:`~promptlab.experiments.execution._batch_files`.
+
+        Returns:
+            How many requests were written.
+        """
+        from promptlab.experiments.execution import export_batch_file
+        from promptlab.providers.cache import open_cache
+
+        opened = open_cache(cache)
+        try:
+            return run_sync(export_batch_file(self, provider, path, opened))
+        finally:
+            if opened is not None and opened is not cache:
+                opened.close()
+
+    def import_batch_results(
+        self,
+        provider: str,
+        requests: str | Path,
+        results: str | Path,
+        *,
+        cache: bool | str | Path | ResponseCache = True,
+    ) -> int:
+        """Store a vLLM batch run's results (for :meth:`export_batch_file`'s file) in the cache.
+
+        Returns:
+            How many results were stored. Failed lines are reported in a warning; their
+            cells call the provider when the experiment runs.
+        """
+        from promptlab.experiments.execution import import_batch_results
+        from promptlab.providers.cache import open_cache
+
+        opened = open_cache(cache)
+        if opened is None:
+            raise ConfigurationError(
+                "import_batch_results needs a response cache to store the results in; "
+                "pass cache=True or a path, not False."
+            )
+        try:
+            stored, errors = import_batch_results(self, provider, requests, results, opened)
+        finally:
+            if opened is not cache:
+                opened.close()
+        if errors:
+            import warnings
+
+            warnings.warn(
+                f"{len(errors)} result(s) failed and were not stored, e.g. {errors[0]}",
+                stacklevel=2,
+            )
+        return stored
 
     def run_dir(self, out: str | Path | None) -> Path:
         """``out``, or ``runs/<name>`` when it is None."""

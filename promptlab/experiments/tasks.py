@@ -33,7 +33,7 @@ from typing import Any, overload
 
 from promptlab._checks import is_int
 from promptlab.errors import DataError
-from promptlab.jsonl import iter_jsonl
+from promptlab.jsonl import content_id, iter_jsonl
 
 _DEFAULT_EXPECTED = "answer"
 _FALLBACK_EXPECTED = "expected"
@@ -369,16 +369,6 @@ def task_clusters_of(experiment: Mapping[str, Any]) -> dict[str, str] | None:
     if not isinstance(clusters, Mapping):
         return None
     return {str(task): str(cluster) for task, cluster in clusters.items()}
-
-
-def content_id(row: Mapping[str, Any]) -> str:
-    """A task id from a row's content: 12 hex digits of SHA-256 over its sorted JSON.
-
-    Stable across row order, file edits elsewhere and runs; the same content always gets
-    the same id.
-    """
-    text = json.dumps({str(k): v for k, v in row.items()}, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 def _fields(given: Mapping[str, Any]) -> dict[str, Any]:

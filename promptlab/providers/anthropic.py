@@ -190,6 +190,10 @@ class AnthropicProvider(VendorAPIProvider):
     async def _generate(self, request: CompletionRequest) -> Completion:
         body = self.request_body(request)
         message = await self._send(request, lambda: self._client().messages.create(**body))
+        return self._completion(message)
+
+    def _completion(self, message: Any) -> Completion:
+        """A Messages API reply (an SDK ``Message``) as a completion, at direct prices."""
         text = "".join(
             block.text for block in message.content if getattr(block, "type", "") == "text"
         )

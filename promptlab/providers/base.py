@@ -18,8 +18,10 @@ from typing import Any, Literal
 
 from promptlab.completion import Completion, CompletionRequest
 from promptlab.errors import ConfigurationError, UnsupportedParameterError
+from promptlab.likelihood import SCORING_BACKENDS, PromptLogprobs, ScoredText
 from promptlab.params import GenerationParams
 from promptlab.sync import run_sync
+from promptlab.tracing import completion_attributes, request_attributes, set_attributes, span
 
 OnUnsupported = Literal["error", "drop"]
 
@@ -127,15 +129,69 @@ class Provider(ABC):
         request = self.check(request)
         start = time.perf_counter()
         n = request.params.n or 1
-        if n > 1 and not self.capabilities.native_n:
-            completion = await self._fan_out(request, n)
-        else:
-            completion = await self._generate(request)
+        attributes = lambda: request_attributes(self.name, self.model, request)  # noqa: E731
+        with span(f"chat {self.model}", attributes, client=True) as current:
+            if n > 1 and not self.capabilities.native_n:
+                completion = await self._fan_out(request, n)
+            else:
+                completion = await self._generate(request)
+            set_attributes(current, completion_attributes(completion))
         return _with_latency(completion, time.perf_counter() - start)
 
     def complete_sync(self, request: CompletionRequest) -> Completion:
         """Blocking :meth:`complete`; works in scripts and in notebooks."""
         return run_sync(self.complete(request))
+
+    async def prompt_logprobs(
+        self,
+        text: ScoredText,
+        *,
+        rolling: bool = False,
+        context_size: int | None = None,
+        stride: int | None = None,
+    ) -> PromptLogprobs:
+        """Log-probability of each token of a given text, teacher-forced (not sampled).
+
+        The capability behind :func:`promptlab.perplexity`. ``text`` is a whole text, or a
+        ``(context, continuation)`` pair: only the continuation is scored, given the
+        context (a string, or chat messages formatted with the model's chat template).
+        Backends that can score text override this; the default raises.
+
+        Args:
+            text: The text, or ``(context, continuation)``.
+            rolling: Score a text longer than the context window in overlapping windows
+                (see :func:`promptlab.likelihood.rolling_windows`). Without it, a text
+                that does not fit raises
+                :class:`~promptlab.errors.ContextWindowExceededError`.
+            context_size: Tokens per window (default: the model's context size).
+            stride: Tokens scored per window after the first (default: half a window).
+
+        Raises:
+            UnsupportedParameterError: This backend returns no log-probabilities of a
+                given text (chat-only APIs such as OpenAI chat, Anthropic, LangChain chat
+                models).
+        """
+        raise UnsupportedParameterError(
+            self.name,
+            "prompt_logprobs",
+            "this backend does not return log-probabilities of a given text (a chat API "
+            "returns them only for the tokens it samples), so it cannot compute the "
+            "perplexity of a reference text",
+            fix=SCORING_BACKENDS,
+        )
+
+    def prompt_logprobs_sync(
+        self,
+        text: ScoredText,
+        *,
+        rolling: bool = False,
+        context_size: int | None = None,
+        stride: int | None = None,
+    ) -> PromptLogprobs:
+        """Blocking :meth:`prompt_logprobs`; works in scripts and in notebooks."""
+        return run_sync(
+            self.prompt_logprobs(text, rolling=rolling, context_size=context_size, stride=stride)
+        )
 
     async def aclose(self) -> None:  # noqa: B027 - most backends hold nothing to close
         """Release connections or models held by the provider."""

@@ -9,6 +9,8 @@ The key of a cached response is a SHA-256 over:
   (Anthropic's, llama.cpp's), the ``max_tokens`` field an OpenAI-style server is sent, a
   LangChain chat model's class and fields, a fake provider's script;
 * the rendered messages;
+* the ids and scores of the passages retrieved for the request, when a retrieval-augmented
+  strategy sent it (so a changed index is a changed request, even if the prompt were not);
 * every generation parameter that is sent, after the provider's own checks (temperature,
   n, seed, stop, max_tokens...; a parameter the provider drops is not in the key);
 * the cell's sample index (its repeat number);
@@ -37,6 +39,11 @@ cache hit returns the stored completion with ``calls=0``. Its usage, cost and la
 those of the original call, so a run served from the cache reports what the responses
 cost when they were made. The cell record's ``cached`` flag marks these cells.
 
+The same file keeps embedding vectors (a second table), so a retriever's index costs
+its embedding calls once: :meth:`ResponseCache.vector_key` keys a vector by the embedder's
+fingerprint (class, model, endpoint without credentials, dimensions; never a key), whether
+the text is a query or a passage, and the text itself.
+
 The file is ``$PROMPTLAB_CACHE_DIR/responses.sqlite``, or
 ``~/.cache/promptlab/responses.sqlite`` when that variable is unset.
 """
@@ -47,17 +54,22 @@ import hashlib
 import json
 import os
 import sqlite3
+import sys
+from array import array
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from promptlab.completion import Choice, Completion, CompletionRequest, TokenLogprob, Usage
+from promptlab.likelihood import PromptLogprobs, ScoredText
 from promptlab.providers.base import Provider
 
 CACHE_FILE = "responses.sqlite"
+#: Keys per SQL query when reading vectors (SQLite's default variable limit is 999+).
+_SQL_VARIABLES = 500
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
     key TEXT PRIMARY KEY,
@@ -65,6 +77,16 @@ CREATE TABLE IF NOT EXISTS responses (
     model TEXT NOT NULL,
     request TEXT NOT NULL,
     completion TEXT NOT NULL,
+    created TEXT NOT NULL
+)
+"""
+# Embedding vectors, one row per (embedder fingerprint, kind, text): see
+# :meth:`ResponseCache.vector_key`. Stored as little-endian float32 bytes.
+_VECTOR_SCHEMA = """
+CREATE TABLE IF NOT EXISTS vectors (
+    key TEXT PRIMARY KEY,
+    embedder TEXT NOT NULL,
+    vector BLOB NOT NULL,
     created TEXT NOT NULL
 )
 """
@@ -104,6 +126,7 @@ class ResponseCache:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=30000")
         self._db.execute(_SCHEMA)
+        self._db.execute(_VECTOR_SCHEMA)
 
     @staticmethod
     def key(
@@ -151,12 +174,67 @@ class ResponseCache:
             ),
         )
 
+    @staticmethod
+    def vector_key(fingerprint: Mapping[str, Any], text: str, *, query: bool) -> str:
+        """The cache key of one text's embedding.
+
+        Args:
+            fingerprint: The embedder's fingerprint (class, model, endpoint without
+                credentials, dimensions...; never an API key).
+            text: The text embedded.
+            query: True for a search query, False for a passage (some models embed the
+                two differently).
+        """
+        canonical = json.dumps(
+            {"embedder": fingerprint, "kind": "query" if query else "passage", "text": text},
+            sort_keys=True,
+            ensure_ascii=False,
+            default=str,
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def get_vectors(self, keys: Sequence[str]) -> dict[str, list[float]]:
+        """The stored embeddings among ``keys`` (see :meth:`vector_key`), by key."""
+        found: dict[str, list[float]] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), _SQL_VARIABLES):
+            part = unique[start : start + _SQL_VARIABLES]
+            rows = self._db.execute(
+                f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(part))})",
+                part,
+            )
+            for key, blob in rows:
+                values = array("f")
+                values.frombytes(blob)
+                if sys.byteorder != "little":
+                    values.byteswap()
+                found[key] = values.tolist()
+        return found
+
+    def put_vectors(self, embedder: str, vectors: Mapping[str, Sequence[float]]) -> None:
+        """Store embeddings by key (see :meth:`vector_key`); ``embedder`` names the backend."""
+        created = datetime.now(timezone.utc).isoformat()
+        rows = []
+        for key, vector in vectors.items():
+            values = array("f", vector)
+            if sys.byteorder != "little":
+                values.byteswap()
+            rows.append((key, embedder, values.tobytes(), created))
+        self._db.execute("BEGIN")  # one transaction for the whole batch, not one per row
+        try:
+            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
 
     def clear(self) -> None:
-        """Delete every stored response."""
+        """Delete every stored response and embedding."""
         self._db.execute("DELETE FROM responses")
+        self._db.execute("DELETE FROM vectors")
 
     def close(self) -> None:
         """Close the database connection."""
@@ -164,6 +242,15 @@ class ResponseCache:
 
     def __repr__(self) -> str:
         return f"ResponseCache(path={str(self.path)!r})"
+
+
+def open_cache(option: bool | str | Path | ResponseCache) -> ResponseCache | None:
+    """The cache a ``cache=`` option names: True the shared one, False none, a path, or one."""
+    if option is False:
+        return None
+    if isinstance(option, ResponseCache):
+        return option
+    return ResponseCache(None if option is True else option)
 
 
 class CachedProvider(Provider):
@@ -177,7 +264,7 @@ class CachedProvider(Provider):
 
     Args:
         provider: The real provider.
-        cache: Where responses are kept.
+        cache: Where responses are kept; None keeps nothing (only the keys are made).
         sample_index: The cell's repeat number; part of the key.
         refresh: Ignore stored responses, call the provider and overwrite them.
 
@@ -185,8 +272,17 @@ class CachedProvider(Provider):
         hits, misses: Requests served from the cache, and requests sent to the provider.
     """
 
+    #: Whether fetched responses are written to the cache (a subclass that fetches
+    #: placeholders, like the batch-file export, turns it off).
+    stores = True
+
     def __init__(
-        self, provider: Provider, cache: ResponseCache, sample_index: int, *, refresh: bool = False
+        self,
+        provider: Provider,
+        cache: ResponseCache | None,
+        sample_index: int,
+        *,
+        refresh: bool = False,
     ) -> None:
         super().__init__(on_unsupported=getattr(provider, "on_unsupported", "error"))
         self.inner = provider
@@ -220,18 +316,36 @@ class CachedProvider(Provider):
             if occurrence == 0
             else ResponseCache.key(fingerprint, request, self.sample_index, occurrence)
         )
-        if not self.refresh:
+        if not self.refresh and self.cache is not None:
             stored = self.cache.get(key)
             if stored is not None:
                 self.hits += 1
                 return stored
-        completion = await self.inner.complete(request)
+        completion = await self._fetch(request, key)
         self.misses += 1
-        self.cache.put(key, fingerprint, request, completion)
+        if self.cache is not None and self.stores:
+            self.cache.put(key, fingerprint, request, completion)
         return completion
+
+    async def _fetch(self, request: CompletionRequest, key: str) -> Completion:
+        """Get a response the cache does not hold; batch mode sends it in a batch instead."""
+        return await self.inner.complete(request)
 
     async def _generate(self, request: CompletionRequest) -> Completion:  # pragma: no cover
         return await self.inner.complete(request)
+
+    async def prompt_logprobs(
+        self,
+        text: ScoredText,
+        *,
+        rolling: bool = False,
+        context_size: int | None = None,
+        stride: int | None = None,
+    ) -> PromptLogprobs:
+        """The inner provider's :meth:`~Provider.prompt_logprobs`, not cached."""
+        return await self.inner.prompt_logprobs(
+            text, rolling=rolling, context_size=context_size, stride=stride
+        )
 
 
 def _canonical(
@@ -251,7 +365,10 @@ def _canonical(
 
 def _request_dict(request: CompletionRequest) -> dict[str, Any]:
     params = request.params.given_values()
-    return {"messages": [m.to_dict() for m in request.messages], "params": params}
+    data: dict[str, Any] = {"messages": [m.to_dict() for m in request.messages], "params": params}
+    if request.retrieved:  # only then: keys of requests without retrieval stay as they were
+        data["retrieved"] = [[doc_id, score] for doc_id, score in request.retrieved]
+    return data
 
 
 def _completion_dict(completion: Completion) -> dict[str, Any]:
@@ -280,8 +397,17 @@ def _completion_dict(completion: Completion) -> dict[str, Any]:
     }
 
 
+def completion_to_dict(completion: Completion) -> dict[str, Any]:
+    """A completion as JSON-ready data (the cache's stored form)."""
+    return _completion_dict(completion)
+
+
 def _completion_from_json(text: str) -> Completion:
-    data = json.loads(text)
+    return completion_from_dict(json.loads(text))
+
+
+def completion_from_dict(data: Mapping[str, Any]) -> Completion:
+    """The completion :func:`completion_to_dict` stored."""
     choices = tuple(
         Choice(
             c["text"],

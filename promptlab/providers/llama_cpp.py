@@ -16,7 +16,7 @@ import random
 import re
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -28,9 +28,12 @@ from promptlab.errors import (
     ContextWindowExceededError,
     MissingDependencyError,
 )
+from promptlab.likelihood import PromptLogprobs, ScoredText, check_rolling, scoring_parts
+from promptlab.messages import Message
 from promptlab.providers.base import Capabilities, OnUnsupported, Provider
 from promptlab.providers.bundled_model import gguf_model
 from promptlab.providers.fingerprints import file_identity
+from promptlab.providers.llama_cpp_likelihood import PromptCaptured, score_continuation
 
 #: Generation length when ``max_tokens`` is not set: llama.cpp would otherwise run to the
 #: end of the context window.
@@ -168,6 +171,76 @@ class LlamaCppProvider(Provider):
         self.prompt_tokens_evaluated += prompt_evaluated
         return response, prompt_evaluated
 
+    async def prompt_logprobs(
+        self,
+        text: ScoredText,
+        *,
+        rolling: bool = False,
+        context_size: int | None = None,
+        stride: int | None = None,
+    ) -> PromptLogprobs:
+        """Each token's log-probability from the model's logits, teacher-forced.
+
+        See :meth:`Provider.prompt_logprobs <promptlab.providers.base.Provider.prompt_logprobs>`
+        for the arguments, and :mod:`promptlab.providers.llama_cpp_likelihood` for how
+        the first token is predicted (from the model's BOS token when there is no
+        context). ``context_size`` defaults to ``n_ctx``; ``stride`` to half of it.
+
+        Raises:
+            ContextWindowExceededError: The context and text do not fit in ``n_ctx``
+                tokens and ``rolling`` is False.
+        """
+        context, continuation = scoring_parts(text)
+        check_rolling(rolling, context_size, stride)
+        return await asyncio.to_thread(
+            self._prompt_logprobs_blocking, context, continuation, rolling, context_size, stride
+        )
+
+    def _prompt_logprobs_blocking(
+        self,
+        context: str | Sequence[Message],
+        continuation: str,
+        rolling: bool,
+        context_size: int | None,
+        stride: int | None,
+    ) -> PromptLogprobs:
+        with self._lock:
+            llama = self._load(logits_all=True)
+            return score_continuation(
+                llama,
+                context,
+                continuation,
+                lambda messages: self._chat_prompt_tokens(llama, messages),
+                n_ctx=self.n_ctx,
+                rolling=rolling,
+                context_size=context_size,
+                stride=stride,
+                provider=self.name,
+            )
+
+    def _chat_prompt_tokens(self, llama: Any, messages: Sequence[Message]) -> list[int]:
+        """The prompt tokens a chat completion of ``messages`` would evaluate.
+
+        Runs llama-cpp-python's own chat handler (the model's template, with the same
+        protection of contents as :meth:`complete`) and stops it when it tokenizes the
+        formatted prompt, so the context is exactly what generation would see.
+        """
+        safe, protected = _protect_contents(llama, [m.to_dict() for m in messages])
+        llama._promptlab_protected = protected
+        llama._promptlab_capture = True
+        try:
+            llama.create_chat_completion(messages=safe, max_tokens=1)
+        except PromptCaptured as captured:
+            return captured.tokens
+        finally:
+            llama._promptlab_capture = False
+            llama._promptlab_protected = None
+        raise ConfigurationError(
+            f"The chat format {llama.chat_format!r} does not tokenize its prompt in the usual "
+            "way, so the rendered prompt cannot be scored as a context. Give the context as a "
+            "string instead."
+        )
+
     def _load(self, *, logits_all: bool) -> Any:
         # Logprobs need llama.cpp to keep logits for every position, which costs memory and
         # time, so that variant is loaded only when a request asks for logprobs.
@@ -186,6 +259,7 @@ class LlamaCppProvider(Provider):
 
             _promptlab_eval_log: list[int] | None = None
             _promptlab_protected: dict[str, str] | None = None
+            _promptlab_capture = False
 
             def eval(self, tokens: Any) -> None:
                 if self._promptlab_eval_log is not None:
@@ -197,8 +271,15 @@ class LlamaCppProvider(Provider):
             ) -> list[int]:
                 protected = self._promptlab_protected
                 if not special or not protected:
-                    return super().tokenize(text, add_bos, special)  # type: ignore[no-any-return]
-                return _tokenize_protected(super().tokenize, text.decode(), add_bos, protected)
+                    tokens: list[int] = super().tokenize(text, add_bos, special)
+                else:
+                    tokens = _tokenize_protected(
+                        super().tokenize, text.decode(), add_bos, protected
+                    )
+                if special and self._promptlab_capture:
+                    # The chat handler tokenizes its formatted prompt: stop it there.
+                    raise PromptCaptured(tokens)
+                return tokens
 
         kwargs: dict[str, Any] = {
             "model_path": str(self.model_path),

@@ -26,11 +26,30 @@ Cached prompt tokens come from ``usage.prompt_tokens_details.cached_tokens``.
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from promptlab.completion import Choice, Completion, CompletionRequest, TokenLogprob, Usage
-from promptlab.errors import ConfigurationError
+from promptlab.errors import BadRequestError, ConfigurationError, UnsupportedParameterError
+from promptlab.likelihood import (
+    SCORING_BACKENDS,
+    PromptLogprobs,
+    ScoredText,
+    check_rolling,
+    scoring_parts,
+    split_trailing_space,
+)
+from promptlab.messages import Message
+from promptlab.params import GenerationParams
 from promptlab.providers.base import Capabilities
+from promptlab.providers.openai_likelihood import (
+    Pieces,
+    continuation_logprobs,
+    echo_body,
+    echoed_pieces,
+    prompt_logprobs_body,
+    vllm_pieces,
+)
 from promptlab.providers.vendor_api import EndpointOptions, VendorAPIProvider
 
 if TYPE_CHECKING:
@@ -175,6 +194,98 @@ class OpenAIProvider(VendorAPIProvider):
         body = self.request_body(request)
         response = await self._send(request, lambda: self._client().chat.completions.create(**body))
         return await self._ensure_n_choices(request, self._completion(response))
+
+    async def prompt_logprobs(
+        self,
+        text: ScoredText,
+        *,
+        rolling: bool = False,
+        context_size: int | None = None,
+        stride: int | None = None,
+    ) -> PromptLogprobs:
+        """Score a given text through the server's ``/v1/completions`` endpoint (echo).
+
+        Works on servers that echo the prompt with logprobs (vLLM); see
+        :mod:`promptlab.providers.openai_likelihood`. The first token of a text without
+        context gets no log-probability from these servers (unless the server prepends
+        a BOS token); it is counted in ``PerplexityResult.unscored_tokens``.
+
+        Raises:
+            UnsupportedParameterError: OpenAI's own API (chat models return no prompt
+                logprobs); a server that refuses ``echo`` (llama.cpp's llama-server) or
+                returns no prompt logprobs; chat messages as context (a completions
+                endpoint does not apply the chat template: format the prompt yourself);
+                ``rolling`` (windows need the model's tokenizer, which is not exposed).
+        """
+        context, continuation = scoring_parts(text)
+        check_rolling(rolling, context_size, stride)
+        if self.official:
+            raise UnsupportedParameterError(
+                self.name,
+                "prompt_logprobs",
+                "OpenAI's chat models return log-probabilities only for the tokens they "
+                "sample, never for a given text",
+                fix=SCORING_BACKENDS,
+            )
+        if not isinstance(context, str):
+            raise UnsupportedParameterError(
+                self.name,
+                "prompt_logprobs",
+                "with chat messages as the context: a /v1/completions endpoint does not "
+                "apply the model's chat template",
+                fix="Give the context as the formatted prompt string.",
+            )
+        if rolling:
+            raise UnsupportedParameterError(
+                self.name,
+                "rolling",
+                "rolling windows need the model's tokenizer, which an OpenAI-compatible "
+                "endpoint does not expose",
+                fix="Split the text into parts that fit the context yourself, or score it "
+                "with LlamaCppProvider.",
+            )
+        if context:
+            context, continuation = split_trailing_space(context, continuation)
+        prompt = context + continuation
+        pieces = await self._prompt_pieces(prompt)
+        return continuation_logprobs(pieces, prompt, len(context), self.name)
+
+    async def _text_completion(self, body: dict[str, Any]) -> Any:
+        return await self._client().completions.create(**body)
+
+    async def _prompt_pieces(self, prompt: str) -> Pieces:
+        """Every prompt token with its offset and logprob: from ``echo``, else from vLLM's
+        ``prompt_logprobs`` (asked for only when the echo answer had none)."""
+        estimate = CompletionRequest((Message("user", prompt),), GenerationParams(max_tokens=1))
+        refused: BadRequestError | None = None
+        for body, read in (
+            (echo_body(self.model, prompt), echoed_pieces),
+            (prompt_logprobs_body(self.model, prompt), vllm_pieces),
+        ):
+            try:
+                response = await self._send(estimate, partial(self._text_completion, body))
+            except BadRequestError as exc:
+                if "echo" not in str(exc).lower() and "prompt_logprobs" not in str(exc).lower():
+                    raise
+                refused = exc
+                continue
+            choices = getattr(response, "choices", None) or [None]
+            pieces = read(choices[0], prompt, self.name)
+            if pieces is not None:
+                return pieces
+        reason = (
+            f"the server refused the request ({refused})"
+            if refused is not None
+            else "the server answered without log-probabilities of the prompt (it ignored "
+            "echo and prompt_logprobs, as llama.cpp's llama-server does)"
+        )
+        raise UnsupportedParameterError(
+            self.name,
+            "prompt_logprobs",
+            f"{reason}, so it cannot score a given text",
+            fix="For a llama.cpp model, load the same GGUF file with LlamaCppProvider. "
+            + SCORING_BACKENDS,
+        )
 
     def _completion(self, response: Any) -> Completion:
         choices = tuple(sorted((_choice(c) for c in response.choices or []), key=lambda c: c.index))

@@ -22,9 +22,7 @@ from aiolimiter import AsyncLimiter
 
 from promptlab.completion import CompletionRequest
 from promptlab.errors import ConfigurationError
-
-#: Characters per token used by :func:`estimate_tokens`.
-CHARS_PER_TOKEN = 4
+from promptlab.providers.tokens import CHARS_PER_TOKEN
 
 
 def estimate_tokens(request: CompletionRequest, default_max_tokens: int = 0) -> int:

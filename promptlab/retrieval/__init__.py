@@ -1,7 +1,7 @@
 """Retrieval: find the passages of a corpus that are relevant to a query.
 
 One contract, :class:`Retriever` (``async retrieve(query, k) -> list[Document]`` and
-``retrieve_sync``), and three kinds of retriever:
+``retrieve_sync``), and four kinds of retriever:
 
 - :class:`BM25Retriever`, keyword search with ``bm25s``, the default (no model, no
   network; ``pip install "promptlab[retrieval]"``);
@@ -9,6 +9,8 @@ One contract, :class:`Retriever` (``async retrieve(query, k) -> list[Document]``
   :class:`Embedder`: :class:`OpenAIEmbedder` (OpenAI, vLLM, ``llama-server
   --embeddings``), :class:`LlamaCppEmbedder` (in-process llama.cpp) or
   :class:`LangChainEmbedder` (any LangChain ``Embeddings``);
+- :class:`DeepLakeRetriever`, vector search by Activeloop Deep Lake's query engine in a
+  dataset kept in a folder or on cloud storage (``pip install "promptlab[deeplake]"``);
 - :class:`LangChainRetriever`, any LangChain ``BaseRetriever``.
 
 Corpora are read by :func:`load_corpus` and split by :func:`chunk_documents`; BM25 and
@@ -25,6 +27,7 @@ Example:
 from promptlab.retrieval._bm25 import BM25Retriever
 from promptlab.retrieval._chunking import chunk_documents
 from promptlab.retrieval._corpus import load_corpus
+from promptlab.retrieval._deeplake import DeepLakeRetriever
 from promptlab.retrieval._document import Document
 from promptlab.retrieval._embedder import Embedder
 from promptlab.retrieval._embedding import EmbeddingRetriever
@@ -36,6 +39,7 @@ from promptlab.retrieval._retriever import Retriever
 
 __all__ = [
     "BM25Retriever",
+    "DeepLakeRetriever",
     "Document",
     "Embedder",
     "EmbeddingRetriever",

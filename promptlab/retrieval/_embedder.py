@@ -113,7 +113,7 @@ class Embedder(ABC):
                     expected=self.vector_size or 0,
                     got=row.size,
                 )
-            self._check_size(row.size, offset + position)
+            self.check_size(row.size, offset + position)
             if not np.all(np.isfinite(row)):
                 raise ResponseFormatError(
                     f"the embedding of text {offset + position} holds NaN or infinite values.",
@@ -122,7 +122,15 @@ class Embedder(ABC):
             rows.append(row)
         return rows
 
-    def _check_size(self, size: int, position: int) -> None:
+    def check_size(self, size: int, position: int) -> None:
+        """Accept a vector of ``size`` numbers for text ``position``, or raise.
+
+        The first vector seen sets the size (unless ``dimensions`` did); every later one,
+        fresh or read from a cache, must have it.
+
+        Raises:
+            EmbeddingDimensionError: ``size`` differs from the size set before.
+        """
         if self.vector_size is None:
             self.vector_size = size  # the first vector sets the size every later one must have
             return

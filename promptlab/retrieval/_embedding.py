@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from promptlab.errors import EmbeddingDimensionError
+from promptlab.errors import ConfigurationError, EmbeddingDimensionError
+from promptlab.providers.cache import ResponseCache
 from promptlab.retrieval._chunking import DEFAULT_CHUNK_SIZE, chunk_documents, resolve_chunking
 from promptlab.retrieval._corpus import CorpusSource, load_corpus
 from promptlab.retrieval._document import Document
@@ -16,6 +18,12 @@ from promptlab.retrieval._embedder import Embedder, normalised
 from promptlab.retrieval._index_store import IndexDirectory, index_fingerprint
 from promptlab.retrieval._langchain_embedder import LangChainEmbedder
 from promptlab.retrieval._retriever import DEFAULT_K, Retriever
+from promptlab.retrieval._vector_cache import (
+    CacheOption,
+    check_cache_option,
+    embed_cached,
+    open_cache,
+)
 from promptlab.sync import run_sync
 
 VECTORS_FILE = "vectors.npy"
@@ -31,9 +39,18 @@ class EmbeddingRetriever(Retriever):
     :class:`~promptlab.retrieval.LangChainRetriever`. Ties keep corpus order.
 
     The chunks are embedded on the first query, or when you call :meth:`build` (or
-    ``await`` :meth:`abuild`). With ``index_dir`` the vectors are saved there and loaded
-    next time, so a second build makes no embedding calls, unless the corpus, the
-    chunking or the embedding backend changed (see ``loaded_from_disk``).
+    ``await`` :meth:`abuild`). Every vector, of a passage or of a query, is kept in the
+    response cache (the one experiments use, unless ``cache`` says otherwise), keyed by
+    the embedder's fingerprint and the text, so a second build of the same corpus makes
+    no embedding calls, and a changed corpus embeds only its new chunks. With
+    ``index_dir`` the vectors are also saved there and loaded next time, without
+    reading the cache, unless the corpus, the chunking or the embedding backend changed
+    (see ``loaded_from_disk``).
+
+    The cache key holds what the embedder's fingerprint holds: for a LangChain
+    ``Embeddings`` that is its class and model name, so give
+    :class:`~promptlab.retrieval.LangChainEmbedder` a ``name`` when two differently
+    configured objects of one class would otherwise look the same.
 
     Args:
         corpus: The documents to search (see :func:`~promptlab.retrieval.load_corpus`).
@@ -47,6 +64,9 @@ class EmbeddingRetriever(Retriever):
         index_dir: A directory to save the vectors to and load them from.
         text_field: The field holding the text in JSONL/CSV rows and dicts.
         id_field: The field holding the id in JSONL/CSV rows and dicts.
+        cache: Where vectors are cached: True (default) for the shared response cache
+            (``$PROMPTLAB_CACHE_DIR/responses.sqlite``), False for no cache, a path, or a
+            :class:`~promptlab.providers.cache.ResponseCache`.
 
     Attributes:
         chunks: The indexed chunks, in index order.
@@ -69,9 +89,11 @@ class EmbeddingRetriever(Retriever):
         index_dir: str | os.PathLike[str] | None = None,
         text_field: str = "text",
         id_field: str = "id",
+        cache: CacheOption = True,
     ) -> None:
         super().__init__(k=k)
         chunk_overlap = resolve_chunking(chunk_size, chunk_overlap)
+        self._cache_option = check_cache_option(cache)
         self.embedder = embedder if isinstance(embedder, Embedder) else LangChainEmbedder(embedder)
         self.settings: dict[str, Any] = {
             "chunk_size": chunk_size,
@@ -103,7 +125,8 @@ class EmbeddingRetriever(Retriever):
         async with self._lock():
             if self._vectors is not None:  # another task built it while this one waited
                 return
-            vectors = await self.embedder.embed_documents([chunk.text for chunk in self.chunks])
+            texts = [chunk.text for chunk in self.chunks]
+            vectors = await embed_cached(self.embedder, texts, self._vector_cache())
             self._vectors = normalised(vectors)
             if self._store is not None:
                 self.save(self._store.path)
@@ -132,7 +155,9 @@ class EmbeddingRetriever(Retriever):
     async def _retrieve(self, query: str, k: int) -> list[Document]:
         await self.abuild()
         vectors = self._built_vectors()
-        query_vector = normalised(await self.embedder.embed_query(query))
+        query_vector = normalised(
+            (await embed_cached(self.embedder, [query], self._vector_cache(), query=True))[0]
+        )
         if query_vector.shape != (vectors.shape[1],):
             raise EmbeddingDimensionError(
                 f"the query's vector has {query_vector.size} numbers but the index was built "
@@ -147,6 +172,32 @@ class EmbeddingRetriever(Retriever):
         # A stable sort on the negated scores: the best first, ties in corpus order.
         best = np.argsort(-scores, kind="stable")[:k]
         return [self.chunks[int(i)].with_score(float(scores[i])) for i in best]
+
+    async def vectors_of(self, ids: Sequence[str]) -> np.ndarray:
+        """The unit-length vectors of the indexed chunks with these ids, in that order.
+
+        Builds the index first. Maximal-marginal-relevance selection uses it to compare
+        candidates with each other, without embedding them a second time.
+
+        Raises:
+            ConfigurationError: An id is not one of the indexed chunks.
+        """
+        await self.abuild()
+        vectors = self._built_vectors()
+        positions = {chunk.id: position for position, chunk in enumerate(self.chunks)}
+        unknown = [chunk_id for chunk_id in ids if chunk_id not in positions]
+        if unknown:
+            raise ConfigurationError(
+                f"no indexed chunk has the id {unknown[0]!r}; give ids of this retriever's "
+                "chunks (Document.id of what it returned)."
+            )
+        return vectors[[positions[chunk_id] for chunk_id in ids]]
+
+    def _vector_cache(self) -> ResponseCache | None:
+        # Opened on first use: building a retriever object never touches the disk cache.
+        if self._cache_option is not None and not isinstance(self._cache_option, ResponseCache):
+            self._cache_option = open_cache(self._cache_option)
+        return self._cache_option
 
     def _built_vectors(self) -> np.ndarray:
         if self._vectors is None:  # callers build first; this keeps the type checker informed

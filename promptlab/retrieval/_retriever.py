@@ -65,7 +65,13 @@ class Retriever(ABC):
         """What identifies this retriever's answers, as plain JSON data.
 
         Two retrievers with equal fingerprints return the same passages for the same
-        query. Subclasses add their corpus and settings; never API keys.
+        query. :class:`~promptlab.strategies.RAG` puts it in its ``describe()``, so an
+        experiment's definition fingerprint changes when the index does, and a resumed
+        run never mixes answers from two indexes. The base class gives the class name;
+        a subclass adds what identifies its index (a hash of the corpus or the index
+        directory, its settings, the embedder's fingerprint), never API keys or other
+        secrets. A retriever that cannot see its index (a remote store) should at least
+        add a name the user sets.
         """
         return {"class": f"{type(self).__module__}.{type(self).__qualname__}"}
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from promptlab.answers import AnswerExtractor, as_extractor, reply_answer, stopped_for_length
 from promptlab.completion import Choice, Completion, CompletionRequest, Usage
 from promptlab.messages import Message
 from promptlab.params import GenerationParams
 from promptlab.providers.base import Provider
+from promptlab.retrieval import Document
+from promptlab.strategies.context import request_key_part, retrieved_passages
 from promptlab.strategies.description import settings_of
+from promptlab.strategies.examples import shot_ids
 from promptlab.sync import run_sync
 from promptlab.templating.template import PromptTemplate
 
@@ -58,6 +61,11 @@ class StrategyResult:
         no_answer: Samples with no extractable answer.
         stop_reason: Why sampling stopped (self-consistency only).
         completions: The raw provider completions.
+        shots: The ids of the few-shot examples shown, in order (an example's ``id``
+            field, else its content id); empty without examples.
+        retrieved: The passages retrieved for the task (:class:`~promptlab.strategies.rag.RAG`),
+            best first, each a :class:`~promptlab.retrieval.Document` with ``id``, ``text``,
+            ``score`` and ``metadata``; empty without retrieval.
     """
 
     answer: str | None
@@ -76,6 +84,8 @@ class StrategyResult:
     no_answer: int = 0
     stop_reason: str | None = None
     completions: tuple[Completion, ...] = field(default=(), repr=False)
+    shots: tuple[str, ...] = ()
+    retrieved: tuple[Document, ...] = ()
 
     @property
     def text(self) -> str:
@@ -111,6 +121,8 @@ class Strategy:
     default_template = "zero_shot"
     #: True when the strategy supplies ``examples`` to its template.
     has_examples = False
+    #: True when the strategy supplies retrieved passages (``context``) to its template.
+    has_context = False
 
     def __init__(
         self,
@@ -169,6 +181,15 @@ class Strategy:
             variables.setdefault("answer_format", self.answer_format)
         return variables
 
+    async def atemplate_inputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """:meth:`template_inputs` on the async path, which :meth:`arun` takes.
+
+        A strategy whose inputs need a search (similar few-shot examples, retrieved
+        passages) does it here without blocking the event loop; wrappers pass the call on
+        to their base. The default is :meth:`template_inputs`.
+        """
+        return self.template_inputs(inputs)
+
     def render(self, inputs: Mapping[str, Any]) -> tuple[Message, ...]:
         """The messages this strategy would send for ``inputs``."""
         return self.template.render(self.template_inputs(inputs))
@@ -211,8 +232,12 @@ class Strategy:
             params: Arm-level generation parameters, over the strategy's defaults.
             **overrides: Per-call generation parameters, over everything else.
         """
-        messages = self.render(inputs)
-        request = CompletionRequest(messages, self.resolve_params(params, overrides))
+        variables = await self.atemplate_inputs(inputs)
+        messages = self.template.render(variables)
+        retrieved = retrieved_passages(variables) if self.has_context else ()
+        request = CompletionRequest(
+            messages, self.resolve_params(params, overrides), request_key_part(retrieved)
+        )
         completion = await provider.complete(request)
         samples = tuple([self.read_choice(c) for c in completion.choices])
         return StrategyResult(
@@ -229,6 +254,8 @@ class Strategy:
             params=request.params,
             no_answer=[s.answer for s in samples].count(None),
             completions=(completion,),
+            shots=shot_ids(variables) if self.has_examples else (),
+            retrieved=retrieved,
         )
 
     def run(
@@ -241,6 +268,22 @@ class Strategy:
     ) -> StrategyResult:
         """Blocking :meth:`arun`; works in scripts and inside notebooks."""
         return run_sync(self.arun(inputs, provider, params=params, **overrides))
+
+    def as_runnable(
+        self,
+        provider: Provider,
+        *,
+        output: Literal["result", "answer"] = "result",
+        params: GenerationParams | Mapping[str, Any] | None = None,
+    ) -> Any:
+        """This strategy on ``provider`` as a LangChain ``Runnable`` for LCEL chains.
+
+        Input: the task's inputs (a dict); output: the :class:`StrategyResult`, or its
+        answer with ``output="answer"``. See :mod:`promptlab.strategies.runnable`.
+        """
+        from promptlab.strategies.runnable import as_runnable
+
+        return as_runnable(self, provider, output=output, params=params)
 
     def __repr__(self) -> str:
         return self.name

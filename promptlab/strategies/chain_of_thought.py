@@ -7,6 +7,7 @@ from typing import Any
 
 from promptlab.errors import ConfigurationError
 from promptlab.strategies.base import Strategy
+from promptlab.strategies.context import context_template
 from promptlab.templating.template import PromptTemplate
 
 
@@ -16,8 +17,10 @@ class ChainOfThought(Strategy):
     On its own it is zero-shot CoT (template ``chain_of_thought``). Wrapping a strategy
     that supplies examples, such as :class:`~promptlab.strategies.few_shot.FewShot`, makes
     it few-shot CoT (template ``chain_of_thought_few_shot``): each example then needs a
-    ``rationale`` field with its worked reasoning. The answer is extracted from the end
-    of the reasoning by the extractor, which defaults to the wrapped strategy's.
+    ``rationale`` field with its worked reasoning. Wrapping a
+    :class:`~promptlab.strategies.rag.RAG` shows its retrieved passages (the template's
+    ``_context`` variant). The answer is extracted from the end of the reasoning by the
+    extractor, which defaults to the wrapped strategy's.
 
     Args:
         base: The strategy whose inputs (and examples) to use, or None.
@@ -50,6 +53,9 @@ class ChainOfThought(Strategy):
         if base is not None:
             self.params = base.params.merge(self.params)
         self.has_examples = base is not None and base.has_examples
+        self.has_context = base is not None and base.has_context
+        if self.has_context:  # the base retrieves passages: show them (RAG inside CoT)
+            self.template = context_template(self.template)
         if self.has_examples:
             self._check_rationales()
 
@@ -67,7 +73,15 @@ class ChainOfThought(Strategy):
     def template_inputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
         if self.base is None:
             return super().template_inputs(inputs)
-        variables = self.base.template_inputs(inputs)
+        return self._with_own_settings(self.base.template_inputs(inputs))
+
+    async def atemplate_inputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        if self.base is None:
+            return super().template_inputs(inputs)
+        return self._with_own_settings(await self.base.atemplate_inputs(inputs))
+
+    def _with_own_settings(self, variables: dict[str, Any]) -> dict[str, Any]:
+        """The base's variables, plus this strategy's system prompt and answer format."""
         for key, value in super().template_inputs({}).items():
             variables.setdefault(key, value)
         return variables

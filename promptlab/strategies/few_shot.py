@@ -10,8 +10,15 @@ from typing import Any
 
 from promptlab.errors import ConfigurationError
 from promptlab.strategies.base import Strategy
-from promptlab.strategies.description import settings_of
-from promptlab.strategies.examples import Example, ExampleSelector, as_selector, load_examples
+from promptlab.strategies.examples import (
+    Example,
+    ExampleSelector,
+    as_selector,
+    current_task_id,
+    describe_selector,
+    example_id,
+    load_examples,
+)
 
 
 class FewShot(Strategy):
@@ -21,13 +28,19 @@ class FewShot(Strategy):
         examples: A list of dicts (each with ``question`` and ``answer`` for the built-in
             template), or a path to a ``.jsonl`` / ``.json`` / ``.yaml`` file of them.
         k: How many to show; all of them by default.
-        selection: ``"fixed"`` (the first ``k``), ``"random"`` (seeded per task), or an
-            :class:`~promptlab.strategies.examples.ExampleSelector`.
+        selection: ``"fixed"`` (the first ``k``), ``"random"`` (seeded per task),
+            ``"similar"`` (the ``k`` most similar by BM25, see
+            :class:`~promptlab.strategies.similar_examples.SimilarExamples`), or an
+            :class:`~promptlab.strategies.examples.ExampleSelector`. A selector with its own
+            ``k`` (``SimilarExamples(4)``) gives ``k`` when this ``k`` is not set.
         seed: Seed for random selection.
         **kwargs: Passed to :class:`~promptlab.strategies.base.Strategy`.
 
-    An example whose ``question`` equals the task's question is never shown, so a task
-    set cannot leak its own answers into the prompt.
+    A task is never shown its own example, so a task set cannot leak its own answers
+    into the prompt: an example is left out when its ``question`` equals the task's, or
+    when its id (its ``id`` field, else the content id a task without an id gets) is the
+    id of the task an experiment is running. The ids of the examples shown are in
+    ``StrategyResult.shots`` and in each cell record.
 
     Example:
         >>> shots = [{"question": "2 + 2?", "answer": "4"}, {"question": "3 + 5?", "answer": "8"}]
@@ -52,8 +65,17 @@ class FewShot(Strategy):
             raise ConfigurationError("FewShot needs at least one example; the list is empty.")
         if k is not None and k < 1:
             raise ConfigurationError(f"k={k} is not allowed: k must be at least 1.")
-        self.k = k if k is not None else len(self.examples)
         self.selector = as_selector(selection, seed)
+        selector_k = getattr(self.selector, "k", None)
+        if k is not None and selector_k is not None and k != selector_k:
+            raise ConfigurationError(
+                f"k={k} and the selector's k={selector_k} disagree: give k in one place."
+            )
+        self.k = k or selector_k or len(self.examples)
+        self.example_ids = [example_id(example) for example in self.examples]
+        prepare = getattr(self.selector, "prepare", None)
+        if callable(prepare):  # e.g. SimilarExamples: a copy with this pool indexed, once
+            self.selector = prepare(self.examples, self.k)
 
     def describe(self) -> dict[str, Any]:
         text = json.dumps(self.examples, sort_keys=True, default=str)
@@ -65,16 +87,43 @@ class FewShot(Strategy):
                 "count": len(self.examples),
                 "hash": hashlib.sha256(text.encode()).hexdigest()[:16],
             },
-            "selection": settings_of(self.selector),
+            "selection": describe_selector(self.selector),
         }
+
+    def pool(self, inputs: Mapping[str, Any]) -> list[Example]:
+        """The examples this task may be shown: all but the task's own.
+
+        An example is the task's own when its id is the id of the task being run (see
+        :func:`~promptlab.strategies.examples.running_task`) or its ``question`` equals
+        the task's.
+        """
+        question = inputs.get("question")
+        task_id = current_task_id()
+        return [
+            example
+            for example, identity in zip(self.examples, self.example_ids, strict=True)
+            if identity != task_id and (question is None or example.get("question") != question)
+        ]
 
     def select_examples(self, inputs: Mapping[str, Any]) -> list[Example]:
         """The examples shown for this task."""
-        question = inputs.get("question")
-        pool = [e for e in self.examples if question is None or e.get("question") != question]
-        return self.selector.select(pool, inputs, self.k)
+        return self.selector.select(self.pool(inputs), inputs, self.k)
+
+    async def aselect_examples(self, inputs: Mapping[str, Any]) -> list[Example]:
+        """:meth:`select_examples` for async code: a selector's ``aselect`` when it has one."""
+        aselect = getattr(self.selector, "aselect", None)
+        if aselect is None:
+            return self.select_examples(inputs)
+        chosen: list[Example] = await aselect(self.pool(inputs), inputs, self.k)
+        return chosen
 
     def template_inputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
         variables = super().template_inputs(inputs)
         variables["examples"] = self.select_examples(inputs)
+        return variables
+
+    async def atemplate_inputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        # Strategy's own variables, not self.template_inputs: that would select in sync.
+        variables = super().template_inputs(inputs)
+        variables["examples"] = await self.aselect_examples(inputs)
         return variables

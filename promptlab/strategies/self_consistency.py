@@ -10,7 +10,9 @@ from promptlab.errors import ConfigurationError, ResponseFormatError
 from promptlab.params import GenerationParams
 from promptlab.providers.base import Provider
 from promptlab.strategies.base import Sample, Strategy, StrategyResult
+from promptlab.strategies.context import request_key_part, retrieved_passages
 from promptlab.strategies.description import settings_of
+from promptlab.strategies.examples import shot_ids
 from promptlab.strategies.stopping import StoppingRule, sample_until_stop
 from promptlab.voting import MajorityVote
 
@@ -72,6 +74,7 @@ class SelfConsistency(Strategy):
         self.system = base.system
         self.answer_format = base.answer_format
         self.has_examples = base.has_examples
+        self.has_context = base.has_context
 
     @property
     def name(self) -> str:
@@ -92,6 +95,9 @@ class SelfConsistency(Strategy):
     def template_inputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
         return self.base.template_inputs(inputs)
 
+    async def atemplate_inputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        return await self.base.atemplate_inputs(inputs)
+
     def extract(self, text: str) -> str | None:
         return self.base.extract(text)
 
@@ -104,8 +110,12 @@ class SelfConsistency(Strategy):
         **overrides: Any,
     ) -> StrategyResult:
         n = overrides.pop("n", None) or self.n
-        messages = self.render(inputs)
-        request = CompletionRequest(messages, self.resolve_params(params, overrides))
+        variables = await self.atemplate_inputs(inputs)
+        messages = self.template.render(variables)
+        retrieved = retrieved_passages(variables) if self.has_context else ()
+        request = CompletionRequest(
+            messages, self.resolve_params(params, overrides), request_key_part(retrieved)
+        )
         completions: list[Completion] = []
         samples: list[Sample] = []
 
@@ -143,4 +153,6 @@ class SelfConsistency(Strategy):
             no_answer=outcome.no_answer,
             stop_reason=decision.reason,
             completions=tuple(completions),
+            shots=shot_ids(variables) if self.has_examples else (),
+            retrieved=retrieved,
         )

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from promptlab.errors import ConfigurationError, MissingDependencyError
+from promptlab.testing.stub_batches import BatchBehaviour, StubBatches
 from promptlab.testing.stub_payloads import (
     DEFAULT_MODELS,
     ERROR_MODELS,
@@ -32,6 +33,7 @@ from promptlab.testing.stub_payloads import (
     models_list,
     openai_completion,
 )
+from promptlab.testing.stub_text_completions import prompt_text, text_completion
 
 try:
     from aiohttp import web
@@ -121,8 +123,15 @@ class StubEndpoints:
         behaviour: Replies, latency and faults to apply.
     """
 
-    def __init__(self, behaviour: StubBehaviour) -> None:
+    def __init__(
+        self, behaviour: StubBehaviour, batch_behaviour: BatchBehaviour | None = None
+    ) -> None:
         self.behaviour = behaviour
+        self.batches = StubBatches(
+            behaviour.reply,
+            batch_behaviour or BatchBehaviour(),
+            lambda request, body, status: self._record(request, body, status, None),
+        )
         self._rng = random.Random(behaviour.seed)
         self._fault_draws = 0  # completion requests that went through fault selection
         self._request_count = 0
@@ -135,12 +144,15 @@ class StubEndpoints:
 
     def application(self) -> web.Application:
         """Returns an aiohttp application with the stub's routes."""
-        app = web.Application()
+        # Batch input files and Message Batches bodies reach hundreds of MB (256 MB limit).
+        app = web.Application(client_max_size=300 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._handle_completion)
         app.router.add_post("/v1/messages", self._handle_completion)
         app.router.add_get("/v1/models", self._handle_models)
         app.router.add_post("/v1/embeddings", self._handle_embeddings)
+        app.router.add_post("/v1/completions", self._handle_text_completion)
         app.router.add_get("/_stub/stats", self._handle_stats)
+        self.batches.routes(app)
         return app
 
     async def serve(self, port: int) -> tuple[web.AppRunner, int]:
@@ -238,6 +250,31 @@ class StubEndpoints:
         tokens = sum(count_tokens(text) for text in inputs)
         usage = {"prompt_tokens": tokens, "total_tokens": tokens}
         return web.json_response({"object": "list", "data": data, "model": model, "usage": usage})
+
+    async def _handle_text_completion(self, request: web.Request) -> web.Response:
+        """``POST /v1/completions``: legacy text completions, with ``echo`` and ``logprobs``.
+
+        See :mod:`promptlab.testing.stub_text_completions`. ``ERROR_MODELS`` get their
+        error; faults are not injected on this route.
+        """
+        self._request_count += 1
+        request_id = f"stub{self._request_count:08d}"
+        body: Any = None
+        try:
+            body = _parse_body(await request.read())
+            model = str(body.get("model", ""))
+            if model in ERROR_MODELS:
+                raise StubRequestError(model)
+            window = self.behaviour.context_window
+            if window is not None and count_tokens(prompt_text(body)) > window:
+                raise StubRequestError("context-exceeded")
+            payload = text_completion(body, self.behaviour.reply, request_id)
+        except StubRequestError as exc:
+            response = self._error_response("openai", exc, body, request_id)
+            self._record(request, body, response.status, None)
+            return response
+        self._record(request, body, 200, None)
+        return web.json_response(payload)
 
     async def _handle_stats(self, request: web.Request) -> web.Response:
         return web.json_response(self.stats.summary(bodies=bool(request.query.get("bodies"))))

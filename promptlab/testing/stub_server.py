@@ -1,9 +1,11 @@
 """A loopback HTTP server speaking the OpenAI and Anthropic APIs, with fault injection.
 
 Provider tests run the vendors' real SDKs against it on 127.0.0.1, with no SDK mocks. It
-answers ``POST /v1/chat/completions``, ``POST /v1/messages`` and ``GET /v1/models``
-deterministically, and can be told to fail: rate limits with ``Retry-After``, 5xx,
-replies slower than the client's timeout, malformed JSON, dropped connections.
+answers ``POST /v1/chat/completions``, ``POST /v1/messages``, ``GET /v1/models`` and the
+legacy ``POST /v1/completions`` (with ``echo`` and prompt ``logprobs``, see
+:mod:`promptlab.testing.stub_text_completions`) deterministically, and can be told to
+fail: rate limits with ``Retry-After``, 5xx, replies slower than the client's timeout,
+malformed JSON, dropped connections.
 
 Three ways to run it::
 
@@ -34,6 +36,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from promptlab.errors import ConfigurationError
+from promptlab.testing.stub_batches import BatchBehaviour, BatchHook, StubBatches
 from promptlab.testing.stub_endpoints import (
     FAULT_KINDS,
     RecordedRequest,
@@ -73,6 +76,13 @@ class StubServer:
         models: Model ids listed by ``GET /v1/models``.
         max_lifetime: Seconds after start when the server shuts itself down.
         port: Port to bind on 127.0.0.1; 0 picks a free one.
+        batch_seconds: How long a batch (OpenAI Batch, Anthropic Message Batches) runs
+            before its results are ready.
+        batch_expire_first_n, batch_error_first_n: The first requests processed in
+            batches expire, then the next ones get a 500 error (for retry tests).
+        batch_reject_first_n: The first batches are rejected at validation.
+        batch_hook: ``hook(event, info)`` called at each batch step (see
+            :mod:`promptlab.testing.stub_batches`); it runs in the server's thread.
 
     Example::
 
@@ -99,6 +109,11 @@ class StubServer:
         models: Sequence[str] = DEFAULT_MODELS,
         max_lifetime: float = 600.0,
         port: int = 0,
+        batch_seconds: float = 0.0,
+        batch_expire_first_n: int = 0,
+        batch_error_first_n: int = 0,
+        batch_reject_first_n: int = 0,
+        batch_hook: BatchHook | None = None,
     ) -> None:
         if not max_lifetime > 0:
             raise ConfigurationError(
@@ -121,7 +136,14 @@ class StubServer:
             prompt_cache=prompt_cache,
             models=tuple(models),
         )
-        self._endpoints = StubEndpoints(behaviour)
+        batches = BatchBehaviour(
+            seconds=batch_seconds,
+            expire_first_n=batch_expire_first_n,
+            error_first_n=batch_error_first_n,
+            reject_first_n=batch_reject_first_n,
+            hook=batch_hook,
+        )
+        self._endpoints = StubEndpoints(behaviour, batches)
         self._max_lifetime = max_lifetime
         self._port = port
         self._runner: web.AppRunner | None = None
@@ -139,6 +161,14 @@ class StubServer:
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT/v1``, the base URL for OpenAI clients."""
         return f"{self.root_url}/v1"
+
+    @property
+    def batches(self) -> StubBatches:
+        """The batch endpoints' state: files, batches, and every request submitted.
+
+        The vendors' batch APIs are served too (see :mod:`promptlab.testing.stub_batches`).
+        """
+        return self._endpoints.batches
 
     @property
     def stats(self) -> StubStats:

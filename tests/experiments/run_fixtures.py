@@ -160,3 +160,29 @@ def write_run(
     if experiment is not None:
         (directory / "experiment.json").write_text(json.dumps(experiment), encoding="utf-8")
     return directory
+
+
+def lopsided_run(directory: Path) -> Path:
+    """One provider, 20 tasks: ``good`` right on all, ``bad`` on none, ``half`` on t01..t10.
+
+    Every pair differs after Holm (McNemar p ~ 2e-6 for good vs bad, ~ 0.002 for the
+    others). Mean tokens per cell: good 45, bad 15, half 25; every cell costs $0.
+    """
+    tasks = [f"t{i:02d}" for i in range(1, 21)]
+    records = [
+        cell(task, arm, "local", right, input_tokens=tokens)
+        for task in tasks
+        for arm, right, tokens in (
+            ("good", True, 40),
+            ("bad", False, 10),
+            ("half", task <= "t10", 20),
+        )
+    ]
+    experiment = {
+        **main_experiment(),
+        "name": "lopsided",
+        "arms": {"good": {}, "bad": {}, "half": {}},
+        "providers": {"local": {"provider": "local"}},
+        "cells": 60,
+    }
+    return write_run(directory, records, experiment)

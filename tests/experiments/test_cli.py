@@ -28,12 +28,15 @@ arms:
 
 
 def promptlab(
-    *args: str | Path, cwd: Path, timeout: float = 120
+    *args: str | Path, cwd: Path, timeout: float = 120, columns: int | None = None
 ) -> subprocess.CompletedProcess[str]:
+    env = environment(cwd)
+    if columns is not None:
+        env["COLUMNS"] = str(columns)  # the terminal width rich and shutil read
     return subprocess.run(
         [sys.executable, "-m", "promptlab.cli", *map(str, args)],
         cwd=cwd,
-        env=environment(cwd),
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -227,5 +230,34 @@ def test_one_comparison_prints_a_field_per_line(folder: Path) -> None:
     lines = {
         line.split("│")[1].strip(): line for line in compared.stdout.splitlines() if "│" in line
     }
-    assert {"n_pairs", "diff", "p_value", "correlation"} <= set(lines)
-    assert "6" in lines["n_pairs"]
+    assert {"verdict", "pairs", "diff", "p (Holm)", "p", "correlation"} <= set(lines)
+    assert "6" in lines["pairs"]
+
+
+def test_tables_fit_a_100_column_terminal_with_whole_headers(folder: Path) -> None:
+    experiment = EXPERIMENT.format(latency=0).replace("  cot:", "  chain_of_thought:")
+    third = "  short_answer: {strategy: zero_shot, extractor: numeric, params: {max_tokens: 8}}\n"
+    (folder / "exp.yaml").write_text(experiment + third)  # three arms: a comparison table
+    assert promptlab("run", "exp.yaml", "--out", "out", "--no-progress", cwd=folder).returncode == 0
+    narrow = promptlab("summary", "out", cwd=folder, columns=100)
+    assert narrow.returncode == 0, narrow.stderr
+    lines = narrow.stdout.splitlines()
+    assert max(map(len, lines)) <= 100
+    # Each table's header is one line (┃ ... ┃ between the ┏ and ┡ rules), every title whole.
+    tops = [i for i, line in enumerate(lines) if line.startswith("┏")]
+    assert len(tops) == 2 and all(lines[i + 2].startswith("┡") for i in tops)
+    summary_header, comparison_header = (cells(lines[i + 1]) for i in tops)
+    assert summary_header[:4] == ["arm", "accuracy", "95% CI", "n"]
+    assert comparison_header[:6] == ["arm A", "arm B", "verdict", "diff", "95% CI", "p (Holm)"]
+    # Names and intervals stay whole too; only a verdict may wrap between its words.
+    assert any("│ chain_of_thought │ short_answer" in line for line in lines)
+    # --wide: every column, however long the lines.
+    wide = promptlab("summary", "out", "--wide", cwd=folder, columns=100)
+    assert wide.returncode == 0, wide.stderr
+    assert max(map(len, wide.stdout.splitlines())) > 100
+    tops = [line for line in wide.stdout.splitlines() if line.startswith("┃")]
+    assert {"only A right", "test", "correlation"} <= set(cells(tops[1]))
+
+
+def cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip("┃│").split("┃" if "┃" in line else "│")]

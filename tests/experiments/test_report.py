@@ -31,11 +31,15 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_html_is_standalone(written: Path) -> None:
     text = written.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>")
-    # Nothing is fetched: no external src/href, no scripts, no stylesheets by URL.
+    # Nothing is fetched: no external src/href, no stylesheets by URL, and the only
+    # scripts are inline: the explorer's code and its data (JSON, never run).
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", text, re.IGNORECASE)
-    assert "<script" not in text.lower()
+    assert not re.search(r"<script[^>]*\bsrc\s*=", text, re.IGNORECASE)
+    scripts = re.findall(r"<script([^>]*)>", text, re.IGNORECASE)
+    assert scripts == [' type="application/json" id="explorer-data"', ""]
     assert "<link" not in text.lower()
     assert "@import" not in text
+    assert "fetch(" not in text and "XMLHttpRequest" not in text
 
 
 def test_html_holds_tables_and_plots(written: Path) -> None:
@@ -49,9 +53,10 @@ def test_html_holds_tables_and_plots(written: Path) -> None:
         "Errors",
     ):
         assert f"<h2>{heading}</h2>" in text
-    assert text.count("<table>") >= 5
+    assert len(re.findall(r"<table[ >]", text)) >= 5
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
-    assert len(images) == 4  # accuracy, cost, vote share, maj@k
+    # accuracy, the comparisons' forest plot, cost, latency, vote share, maj@k
+    assert len(images) == 6
     assert "mcnemar_exact" in text and "p_adjusted" in text
     assert "[0.108, 0.603]" in text  # plain/local's Wilson interval
     assert "unknown" in text  # cot/api's cost is not shown as $0
@@ -70,7 +75,9 @@ def test_markdown_twin_with_png_files(written: Path) -> None:
     pngs = re.findall(r"\]\((report_[a-z_]+\.png)\)", markdown)
     assert sorted(pngs) == [
         "report_accuracy.png",
+        "report_comparisons.png",
         "report_cost.png",
+        "report_latency.png",
         "report_majority_at_k.png",
         "report_vote_share.png",
     ]
@@ -143,10 +150,10 @@ def test_report_shows_truncated_samples(tmp_path: Path) -> None:
     assert "<b>Truncated samples:</b> 3 of 4 cut off by the token limit" in text
     header = re.search(r"<h2>Summary \(exact\)</h2>.*?<thead><tr>(.*?)</tr>", text, re.DOTALL)
     assert header is not None
-    columns = re.findall(r"<th>(.*?)</th>", header.group(1))
+    columns = re.findall(r"<th[^>]*>(.*?)</th>", header.group(1))
     row = re.search(r"<tbody><tr>(.*?)</tr>", text[header.end() :], re.DOTALL)
     assert row is not None
-    cells = re.findall(r"<td>(.*?)</td>", row.group(1))
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))
     assert cells[columns.index("truncated")] == "3"
     markdown = (tmp_path / "run" / "r.md").read_text(encoding="utf-8")
     assert "**Truncated samples:** 3 of 4 cut off" in markdown

@@ -3,6 +3,7 @@ from collections import UserString
 import pytest
 
 from promptlab import (
+    Document,
     Message,
     MissingVariableError,
     PromptTemplate,
@@ -96,12 +97,15 @@ def test_every_builtin_template_renders():
         "examples": [{"question": "2 + 2?", "answer": "4", "rationale": "Two plus two is four."}],
         "system": "Be careful.",
         "answer_format": "a number",
+        "context": [Document("p1", "Six sevens are forty-two.", score=1.5)],
     }
     for name in TemplateLibrary().names():
         messages = PromptTemplate.from_name(name).render(inputs)
         assert messages, name
-        if name != "final_answer":
+        if name not in ("final_answer", "context_passages"):  # parts included by others
             assert messages[-1].role == "user" and "6 * 7" in messages[-1].content
+        if name.endswith("_context"):
+            assert "Passage 1: Six sevens are forty-two." in messages[-1].content, name
 
 
 def test_template_hash_identifies_source():

@@ -29,6 +29,10 @@ from promptlab.experiments.analysis._comparisons import (
     compare_two,
     paired_tasks_needed,
 )
+from promptlab.experiments.analysis._display import run_card_html, run_repr
+from promptlab.experiments.analysis._finetuning import FineTuningExport, write_finetuning_data
+from promptlab.experiments.analysis._plotting import RunPlots
+from promptlab.experiments.analysis._run_diff import run_diff, task_changes
 from promptlab.experiments.analysis._summary import summarize_cells
 from promptlab.experiments.analysis._unscored import warn_unscored
 from promptlab.experiments.analysis._views import (
@@ -305,20 +309,164 @@ class Run:
         many = frame[frame["ok"] & (frame["n_samples"] > 1)]
         return [arm for arm in self.arms if arm in set(many["arm"])]
 
-    def report(self, path: str | Path = "report.html", *, scorer: str | None = None) -> Path:
-        """Write a standalone HTML report (and ``report.md`` with PNGs beside it)."""
+    @property
+    def plot(self) -> RunPlots:
+        """The run's plots, each a matplotlib Figure: ``run.plot.accuracy()``, ...
+
+        ``accuracy``, ``comparisons`` (a forest plot of the paired differences),
+        ``cost`` (with the Pareto front), ``vote_shares``, ``majority_at_k`` and
+        ``latency``; each takes ``ax=`` to draw on axes of your own.
+        """
+        return RunPlots(self)
+
+    # -- this run against another ------------------------------------------------------
+
+    def diff(self, other: Run, *, scorer: str | None = None, alpha: float = 0.05) -> pd.DataFrame:
+        """This run against ``other`` on their shared tasks: one row per arm x provider.
+
+        Arms and providers are matched by name (a single arm, or a single provider, on
+        both sides matches whatever its name). Each row counts the shared tasks that
+        ``improved``, ``regressed`` or stayed the ``same`` (repeats averaged per task),
+        and tests the change paired on task id as :meth:`compare` does: ``diff`` is this
+        run minus the other with a paired-bootstrap 95% interval, and ``p_adjusted`` is
+        Holm-corrected over the whole table. ``other_arm`` and ``other_provider`` name
+        the cells of the other run; ``n_dropped`` counts tasks scored in only one of the runs.
+
+        Example:
+            >>> Run.load("runs/after").diff(Run.load("runs/before"))   # doctest: +SKIP
+
+        Raises:
+            ConfigurationError: The scorer is missing from either run, or the runs share
+                no arm and provider, or no scored task.
+        """
+        name = self._shared_scorer(other, scorer)
+        return run_diff(self._table, other._table, name, alpha)
+
+    def diff_tasks(self, other: Run, *, scorer: str | None = None) -> pd.DataFrame:
+        """Per shared task and matched arm x provider: both runs' scores and the change.
+
+        Columns ``arm, provider, other_arm, other_provider, task_id, score_this,
+        score_other, change`` with ``change`` one of ``"improved"``, ``"regressed"``,
+        ``"same"`` (see :meth:`diff`).
+        """
+        return task_changes(self._table, other._table, self._shared_scorer(other, scorer))
+
+    def _shared_scorer(self, other: Run, scorer: str | None) -> str:
+        name = self.scorer_name(scorer)
+        if name not in other.scorers:
+            raise ConfigurationError(
+                f"scorer {name!r} is not in the other run (its scorers: {other.scorers}); "
+                f"pass scorer= with one that both runs have."
+            )
+        return name
+
+    def report(
+        self,
+        path: str | Path = "report.html",
+        *,
+        scorer: str | None = None,
+        against: Run | None = None,
+    ) -> Path:
+        """Write a standalone HTML report (and ``report.md`` with PNGs beside it).
+
+        The HTML page holds the tables and plots, then an interactive explorer of every
+        task and cell (filters, search, details on click). With ``against`` it also holds
+        a diff of this run against that one (see :meth:`diff`), and the explorer shows
+        both runs side by side.
+        """
         from promptlab.experiments.report import write_report
 
-        return write_report(self, path, scorer=scorer)
+        return write_report(self, path, scorer=scorer, against=against)
+
+    # -- fine-tuning data (in _finetuning.py) -------------------------------------------
+
+    def export_finetuning(
+        self,
+        path: str | Path | None = None,
+        *,
+        arm: str | None = None,
+        provider: str | None = None,
+        only_correct: bool | None = None,
+        use: str = "completion",
+        scorer: str | None = None,
+        min_score: float = 1.0,
+        gold_format: str = "{answer}",
+        task_ids: Iterable[str] | None = None,
+        format: str = "openai-chat",
+        tokenizer: Any = None,
+        as_dataset: bool = False,
+    ) -> FineTuningExport:
+        """Write an arm's prompts and good replies as chat fine-tuning data (JSONL).
+
+        Each example is a cell's stored prompt (``CellRecord.messages``) plus one assistant
+        turn, in OpenAI's chat fine-tuning format (``{"messages": [...]}`` a line). Errored
+        cells, duplicates and examples that break the format are skipped and counted.
+
+        Args:
+            path: The ``.jsonl`` file to write; None writes nothing (with ``as_dataset``).
+            arm: Which arm's prompts; may be left out when the run has one arm.
+            provider: Which provider's cells; may be left out when the run has one.
+            only_correct: Keep only cells whose score is at least ``min_score``. Default:
+                True with ``use="completion"``, False with ``use="gold"``.
+            use: ``"completion"`` (the cell's reply; for self-consistency the first sample
+                with the winning answer) or ``"gold"`` (the task's expected answer).
+            scorer: The score ``only_correct`` reads; default: the first scorer.
+            min_score: The score a cell needs to count as correct.
+            gold_format: How a gold answer is written, e.g. ``"Answer: {answer}"``.
+            task_ids: Only these tasks (a training split).
+            format: ``"openai-chat"``, the only format so far.
+            tokenizer: How to count tokens: a tiktoken encoding name, a function text ->
+                token ids, or None (tiktoken's ``o200k_base`` when it loads, else an
+                estimate of 4 characters per token).
+            as_dataset: Also return the examples as a ``datasets.Dataset``
+                (``pip install "promptlab[datasets]"``).
+
+        Returns:
+            A :class:`FineTuningExport`: examples written, skipped and why, token counts,
+            the tasks used, warnings, and the dataset when asked for.
+
+        Raises:
+            ConfigurationError: An unknown arm, provider or scorer, or no cell qualified.
+
+        Example:
+            >>> report = run.export_finetuning("train.jsonl", arm="rag", provider="gpt")
+            >>> print(report)                              # doctest: +SKIP
+        """
+        keep_correct = use != "gold" if only_correct is None else only_correct
+        return write_finetuning_data(
+            self.records,
+            path,
+            arm=_one_of(arm, self.arms, "arm"),
+            provider=_one_of(provider, self.providers, "provider"),
+            scorer=self.scorer_name(scorer) if keep_correct else None,
+            only_correct=keep_correct,
+            use=use,
+            min_score=min_score,
+            gold_format=gold_format,
+            task_ids=task_ids,
+            format=format,
+            tokenizer=tokenizer,
+            as_dataset=as_dataset,
+        )
 
     # -- helpers ----------------------------------------------------------------------
 
     def __repr__(self) -> str:
-        where = f" at {str(self.run_dir)!r}" if self.run_dir else ""
-        return (
-            f"Run({len(self.records)} cells{where}, arms={self.arms}, "
-            f"providers={self.providers}, scorers={self.scorers})"
-        )
+        return run_repr(self)
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: name, cells done/errored, the summary, the comparisons' verdicts."""
+        return run_card_html(self)
+
+
+def _one_of(name: str | None, known: list[str], what: str) -> str:
+    """``name`` if the run has it; the only one when None and there is one; else an error."""
+    if name is None and len(known) == 1:
+        return known[0]
+    if name is None or name not in known:
+        given = "not given" if name is None else f"{name!r} is not in this run"
+        raise ConfigurationError(f"{what}: {given}; choose one of {known}.")
+    return name
 
 
 def _ordered(declared: Any, seen: Iterable[Hashable]) -> list[str]:

@@ -1,4 +1,4 @@
-"""YAML to objects: experiment files, strategy specs and scorer specs.
+"""YAML to objects: experiment files, strategy, retriever and scorer specs.
 
 Every problem raises :class:`~promptlab.errors.ConfigurationError` naming the file, the
 line and the key path (``arms.cot.params.temperature``). ``Experiment.from_yaml`` and
@@ -6,6 +6,7 @@ line and the key path (``arms.cot.params.temperature``). ``Experiment.from_yaml`
 """
 
 from promptlab.experiments.config._experiment_file import load_experiment
+from promptlab.experiments.config._retriever_specs import retriever_from_spec
 from promptlab.experiments.config._scorer_specs import SCORER_TYPES, scorer_from_spec
 from promptlab.experiments.config._strategy_specs import (
     STRATEGY_KEYS,
@@ -23,5 +24,6 @@ __all__ = [
     "build_params",
     "build_strategy",
     "load_experiment",
+    "retriever_from_spec",
     "scorer_from_spec",
 ]

@@ -9,7 +9,8 @@ The schema (paths are relative to the YAML file's folder)::
     #    cluster_field: passage,      # tasks in groups: cluster-bootstrap intervals
     #    limit: 20}                   # limit: only the first 20 tasks (all are checked)
     providers:                        # name -> provider string (see providers.registry)
-      local: local                    #   or {provider: local, concurrency: 1, options: {...}}
+      local: local                    #   or {provider: local, concurrency: 1, options: {...},
+                                      #       batch: true}  (the vendor's batch API)
     scorers: [numeric]                # names or {type: numeric, tolerance: 0.01, name: ...}
     repeats: 1                        # optional, >= 1
     seed: 0                           # optional, an integer or null
@@ -41,14 +42,14 @@ import yaml
 
 from promptlab._checks import is_int
 from promptlab.errors import ConfigurationError
-from promptlab.experiments.config._strategy_specs import (
+from promptlab.experiments.config._spec_checks import (
     Path_,
     SpecError,
-    build_arm,
     check_keys,
     expect_mapping,
     format_path,
 )
+from promptlab.experiments.config._strategy_specs import build_arm
 from promptlab.experiments.tasks import TaskSet
 from promptlab.templating import TemplateLibrary
 
@@ -70,7 +71,7 @@ REQUIRED_TOP = ("tasks", "providers", "scorers", "arms")
 _TASK_KEYS = frozenset(
     {"path", "id_field", "expected_field", "input_fields", "cluster_field", "limit"}
 )
-_PROVIDER_KEYS = frozenset({"provider", "concurrency", "options"})
+_PROVIDER_KEYS = frozenset({"provider", "concurrency", "options", "batch"})
 
 E = TypeVar("E")
 
@@ -125,7 +126,7 @@ def _build(data: Any, file: Path, build: Callable[..., E]) -> E:
         str(arm): build_arm(spec, ("arms", str(arm)), folder, library)
         for arm, spec in arms_spec.items()
     }
-    providers, limits = _providers(top["providers"])
+    providers, limits, batched = _providers(top["providers"])
     tasks = _tasks(top["tasks"], folder)
     scorers = _scorers(top["scorers"])
     options = {key: top[key] for key in ("repeats", "seed", "concurrency") if key in top}
@@ -143,13 +144,14 @@ def _build(data: Any, file: Path, build: Callable[..., E]) -> E:
             scorers=scorers,
             provider_concurrency=limits,
             name=name,
+            batch_providers=batched,
             **options,
         )
     except ConfigurationError as exc:
         raise SpecError((), str(exc)) from exc
 
 
-def _providers(value: Any) -> tuple[dict[str, Any], dict[str, int]]:
+def _providers(value: Any) -> tuple[dict[str, Any], dict[str, int], list[str]]:
     from promptlab.providers.registry import provider as build_provider
 
     spec = expect_mapping(value, ("providers",), "a mapping of name -> provider string")
@@ -157,6 +159,7 @@ def _providers(value: Any) -> tuple[dict[str, Any], dict[str, int]]:
         raise SpecError(("providers",), "expected at least one provider, e.g. {local: local}.")
     providers: dict[str, Any] = {}
     limits: dict[str, int] = {}
+    batched: list[str] = []
     for name, entry in spec.items():
         path: Path_ = ("providers", str(name))
         options: Mapping[str, Any] = {}
@@ -169,6 +172,11 @@ def _providers(value: Any) -> tuple[dict[str, Any], dict[str, int]]:
                         (*path, "concurrency"), f"expected an integer >= 1, got {limit!r}."
                     )
                 limits[str(name)] = limit
+            batch = entry.get("batch", False)
+            if not isinstance(batch, bool):
+                raise SpecError((*path, "batch"), f"expected true or false, got {batch!r}.")
+            if batch:
+                batched.append(str(name))
             options = expect_mapping(entry.get("options") or {}, (*path, "options"), "a mapping")
             path, entry = (*path, "provider"), entry["provider"]
         if not isinstance(entry, str):
@@ -181,7 +189,7 @@ def _providers(value: Any) -> tuple[dict[str, Any], dict[str, int]]:
             raise SpecError(
                 (*path[:2], "options"), f"not accepted by the provider: {exc}."
             ) from exc
-    return providers, limits
+    return providers, limits, batched
 
 
 def _tasks(value: Any, folder: Path) -> TaskSet:

@@ -3,18 +3,22 @@
 A spec is a type name (``"numeric"``) or a mapping (``{type: numeric, tolerance: 0.01}``).
 Known types and their fields (every type also takes ``name``):
 
-===============  ===========================================================
-``exact``        ``target``
-``normalized``   ``target``
-``numeric``      ``tolerance``, ``relative_tolerance``, ``target``
-``contains``     ``value``, ``case_sensitive``, ``target``
-``regex``        ``pattern`` (required), ``mode``, ``ignore_case``, ``target``
-``choice``       ``letters``, ``target``
-``json_valid``   ``strip_fences``, ``target``
-``perplexity``   (none)
-``llm_judge``    ``provider`` (required), ``rubric`` (required), ``template``,
-                 ``scale``, ``params``
-===============  ===========================================================
+==========================  ===========================================================
+``exact``                   ``target``
+``normalized``              ``target``
+``numeric``                 ``tolerance``, ``relative_tolerance``, ``target``
+``contains``                ``value``, ``case_sensitive``, ``target``
+``regex``                   ``pattern`` (required), ``mode``, ``ignore_case``, ``target``
+``choice``                  ``letters``, ``target``
+``json_valid``              ``strip_fences``, ``target``
+``perplexity``              (none); the model's own sampled reply
+``reference_perplexity``    ``metric``, ``reference``, ``context``, ``provider``,
+                            ``rolling``, ``context_size``, ``stride``; a given reference text
+``llm_judge``               ``provider`` (required), ``rubric`` (required), ``template``,
+                            ``scale``, ``params``
+``recall_at_k``             ``k``, ``gold_field``; retrieval recall against gold passage ids
+``mrr``                     ``gold_field``; reciprocal rank of the first gold passage
+==========================  ===========================================================
 
 Example:
     >>> scorer_from_spec({"type": "numeric", "tolerance": 0.01}).tolerance
@@ -34,9 +38,12 @@ from promptlab.experiments.scoring import (
     ExactMatch,
     JsonValid,
     JudgeScorer,
+    MeanReciprocalRank,
     NormalizedMatch,
     NumericMatch,
     Perplexity,
+    RecallAtK,
+    ReferencePerplexity,
     RegexMatch,
     Scorer,
 )
@@ -76,15 +83,32 @@ SCORER_TYPES: dict[str, tuple[Callable[..., Scorer], frozenset[str], frozenset[s
     "choice": (ChoiceMatch, frozenset({"name", "target", "letters"}), frozenset()),
     "json_valid": (JsonValid, frozenset({"name", "target", "strip_fences"}), frozenset()),
     "perplexity": (Perplexity, frozenset({"name"}), frozenset()),
+    "reference_perplexity": (
+        ReferencePerplexity,
+        frozenset(
+            {"name", "metric", "reference", "context", "provider", "rolling"}
+            | {"context_size", "stride"}
+        ),
+        frozenset(),
+    ),
     "llm_judge": (
         _judge,
         frozenset({"name", "provider", "rubric", "template", "scale", "params"}),
         frozenset({"provider", "rubric"}),
     ),
+    "recall_at_k": (RecallAtK, frozenset({"name", "k", "gold_field"}), frozenset()),
+    "mrr": (MeanReciprocalRank, frozenset({"name", "gold_field"}), frozenset()),
 }
 
 # Spellings people reach for; they map to the canonical type names above.
-_ALIASES = {"normalised": "normalized", "judge": "llm_judge", "json": "json_valid"}
+_ALIASES = {
+    "normalised": "normalized",
+    "judge": "llm_judge",
+    "json": "json_valid",
+    "recall": "recall_at_k",
+    "recall@k": "recall_at_k",
+    "reciprocal_rank": "mrr",
+}
 
 
 def scorer_from_spec(spec: str | Mapping[str, Any] | Scorer) -> Scorer:

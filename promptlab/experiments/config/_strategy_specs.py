@@ -3,9 +3,13 @@
 A spec names its ``strategy`` and the settings that strategy takes::
 
     zero_shot         template, extractor, system, answer_format, params
-    few_shot          + examples (required), k, selection, seed
+    few_shot          + examples (required), k, selection, seed (examples may also be
+                        a mapping with its own k, select: similar, mmr... : see
+                        promptlab.experiments.config._example_specs)
     chain_of_thought  + base
     self_consistency  base (required), n, temperature, stopping, batch_size, params
+    rag               retriever (required; see promptlab.experiments.config._retriever_specs),
+                      base (zero_shot when left out), k, query, template, params
 
 ``params`` at the top of an arm is the arm layer of generation parameters. Inside a
 ``base`` it is that strategy's defaults. Problems raise :class:`SpecError`, which
@@ -19,7 +23,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from promptlab._checks import is_int, is_number
 from promptlab.answers import (
     EXTRACTOR_KINDS,
     AnswerExtractor,
@@ -29,8 +32,18 @@ from promptlab.answers import (
 )
 from promptlab.errors import ConfigurationError, DataError, ParameterError, TemplateError
 from promptlab.experiments.arm import ArmSpec
+from promptlab.experiments.config._example_specs import few_shot_options
+from promptlab.experiments.config._retriever_specs import retriever_from_spec
+from promptlab.experiments.config._spec_checks import (
+    Path_,
+    SpecError,
+    SpecReader as _Getter,
+    check_keys,
+    expect_mapping,
+)
 from promptlab.params import GenerationParams
 from promptlab.strategies import (
+    RAG,
     ChainOfThought,
     FewShot,
     SelfConsistency,
@@ -38,8 +51,6 @@ from promptlab.strategies import (
     ZeroShot,
 )
 from promptlab.templating import PromptTemplate, TemplateLibrary
-
-Path_ = tuple[str | int, ...]
 
 _COMMON = frozenset({"strategy", "template", "extractor", "system", "answer_format", "params"})
 STRATEGY_KEYS: dict[str, frozenset[str]] = {
@@ -49,32 +60,11 @@ STRATEGY_KEYS: dict[str, frozenset[str]] = {
     "self_consistency": frozenset(
         {"strategy", "base", "n", "temperature", "stopping", "batch_size", "params"}
     ),
+    "rag": frozenset({"strategy", "base", "retriever", "k", "query", "template", "params"}),
 }
-_REQUIRED = {"few_shot": ("examples",), "self_consistency": ("base",)}
+_REQUIRED = {"few_shot": ("examples",), "self_consistency": ("base",), "rag": ("retriever",)}
 _ALIASES = {"cot": "chain_of_thought", "sc": "self_consistency"}
 _EXTRACTOR_KINDS = tuple(EXTRACTOR_KINDS)
-
-
-class SpecError(ConfigurationError):
-    """A problem at one key path of an experiment file.
-
-    Attributes:
-        path: The keys leading to the problem, e.g. ``("arms", "cot", "params", "n")``.
-        detail: What is wrong and what was expected.
-    """
-
-    def __init__(self, path: Path_, detail: str) -> None:
-        self.path = path
-        self.detail = detail
-        super().__init__(f"{format_path(path)}: {detail}")
-
-
-def format_path(path: Path_) -> str:
-    """``arms.cot.params.temperature`` / ``scorers[0]``."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text or "(top level)"
 
 
 def build_arm(spec: Any, path: Path_, folder: Path, library: TemplateLibrary | None) -> ArmSpec:
@@ -112,6 +102,8 @@ def build_strategy(
             if "stopping" in mapping:
                 options["stopping"] = _stopping(mapping["stopping"], (*path, "stopping"))
             return SelfConsistency(base, **options)
+        if kind == "rag":
+            return _rag(mapping, path, folder, library, defaults_allowed=defaults_allowed)
         common: dict[str, Any] = {
             "extractor": _extractor(mapping.get("extractor"), (*path, "extractor")),
             "system": get.string("system"),
@@ -126,13 +118,7 @@ def build_strategy(
         if kind == "zero_shot":
             return ZeroShot(**common)
         if kind == "few_shot":
-            return FewShot(
-                _examples(mapping["examples"], (*path, "examples"), folder),
-                k=get.integer("k", 1, None),
-                selection=get.choice("selection", ("fixed", "random"), "fixed"),
-                seed=get.integer("seed", None, 0),
-                **common,
-            )
+            return FewShot(**few_shot_options(mapping, path, folder), **common)
         base_strategy = None
         if "base" in mapping:
             base_strategy = build_strategy(mapping["base"], (*path, "base"), folder, library)
@@ -141,6 +127,28 @@ def build_strategy(
         raise
     except (ConfigurationError, DataError, TemplateError) as exc:
         raise SpecError(path, str(exc)) from exc
+
+
+def _rag(
+    mapping: Mapping[str, Any],
+    path: Path_,
+    folder: Path,
+    library: TemplateLibrary | None,
+    *,
+    defaults_allowed: bool,
+) -> Strategy:
+    if defaults_allowed and "params" in mapping:
+        raise SpecError((*path, "params"), "a nested rag takes no params; put them on its base.")
+    get = _Getter(mapping, path)
+    base_spec = mapping.get("base", {"strategy": "zero_shot"})
+    base = build_strategy(base_spec, (*path, "base"), folder, library)
+    retriever = retriever_from_spec(mapping["retriever"], (*path, "retriever"), folder)
+    options: dict[str, Any] = {"k": get.integer("k", 1, None)}  # None: the retriever's k
+    if "query" in mapping:
+        options["query"] = get.string("query")
+    if "template" in mapping:
+        options["template"] = _template(get.string("template"), path, folder, library)
+    return RAG(base, retriever, **options)
 
 
 def build_params(value: Any, path: Path_) -> GenerationParams:
@@ -157,69 +165,6 @@ def build_params(value: Any, path: Path_) -> GenerationParams:
         except ParameterError as exc:
             raise SpecError((*path, key), str(exc)) from None
     return GenerationParams(**mapping)
-
-
-def expect_mapping(value: Any, path: Path_, expected: str) -> Mapping[str, Any]:
-    """``value`` if it is a mapping, else a :class:`SpecError` saying what was expected."""
-    if not isinstance(value, Mapping):
-        raise SpecError(path, f"expected {expected}, got {_shown(value)}.")
-    return value
-
-
-def check_keys(
-    mapping: Mapping[str, Any],
-    allowed: frozenset[str] | set[str],
-    required: tuple[str, ...],
-    path: Path_,
-    context: str,
-) -> None:
-    """Reject unknown keys and report missing required ones."""
-    for key in mapping:
-        if key not in allowed:
-            raise SpecError(
-                (*path, str(key)),
-                f"unknown key for {context}; allowed keys: {', '.join(sorted(allowed))}.",
-            )
-    for key in required:
-        if key not in mapping:
-            raise SpecError((*path, key), f"missing required key for {context}.")
-
-
-class _Getter:
-    """Typed reads of optional keys, with errors that name the key path."""
-
-    def __init__(self, mapping: Mapping[str, Any], path: Path_) -> None:
-        self.mapping, self.path = mapping, path
-
-    def integer(self, key: str, minimum: int | None, default: int | None) -> Any:
-        value = self.mapping.get(key, default)
-        if value is None:
-            return default
-        if not is_int(value):
-            raise SpecError((*self.path, key), f"expected an integer, got {_shown(value)}.")
-        if minimum is not None and value < minimum:
-            raise SpecError((*self.path, key), f"expected an integer >= {minimum}, got {value}.")
-        return value
-
-    def number(self, key: str, minimum: float, default: float) -> float:
-        value = self.mapping.get(key, default)
-        if not is_number(value) or value < minimum:
-            raise SpecError((*self.path, key), f"expected a number >= {minimum}, got {value!r}.")
-        return float(value)
-
-    def string(self, key: str) -> str | None:
-        value = self.mapping.get(key)
-        if value is not None and not isinstance(value, str):
-            raise SpecError((*self.path, key), f"expected a string, got {_shown(value)}.")
-        return value
-
-    def choice(self, key: str, options: tuple[str, ...], default: str) -> str:
-        value = self.mapping.get(key, default)
-        if value not in options:
-            raise SpecError(
-                (*self.path, key), f"expected one of {', '.join(options)}, got {value!r}."
-            )
-        return str(value)
 
 
 def _kind(mapping: Mapping[str, Any], path: Path_) -> str:
@@ -281,21 +226,6 @@ def _template(
         raise SpecError((*path, "template"), str(exc)) from None
 
 
-def _examples(value: Any, path: Path_, folder: Path) -> Any:
-    if isinstance(value, str):
-        file = folder / value
-        if not file.is_file():
-            raise SpecError(
-                path,
-                f"no examples file {str(file)!r} (paths are relative to the "
-                "experiment file's folder).",
-            )
-        return file
-    if isinstance(value, list) and all(isinstance(item, Mapping) for item in value):
-        return value
-    raise SpecError(path, f"expected a file path or a list of examples, got {_shown(value)}.")
-
-
 def _stopping(value: Any, path: Path_) -> Any:
     from promptlab.strategies.stopping import (
         AnyStop,
@@ -342,7 +272,3 @@ def _stopping(value: Any, path: Path_) -> Any:
         raise SpecError(path, f"bad options for the {value} rule: {exc}.") from None
     except ConfigurationError as exc:
         raise SpecError(path, str(exc)) from None
-
-
-def _shown(value: Any) -> str:
-    return f"{value!r} ({type(value).__name__})"

@@ -10,14 +10,18 @@ from typing import TYPE_CHECKING, Any
 from promptlab._version import __version__
 from promptlab.answers import expected_answer
 from promptlab.experiments.arm import ArmSpec
+from promptlab.experiments.execution._batch_cell import BatchCellProvider
 from promptlab.experiments.scoring import score_result
 from promptlab.experiments.store import CellRecord, cell_id
 from promptlab.experiments.tasks import Task
 from promptlab.providers.base import Provider
 from promptlab.providers.cache import CachedProvider, ResponseCache
 from promptlab.strategies.base import StrategyResult
+from promptlab.strategies.examples import running_task
+from promptlab.tracing import mark_error, set_attributes, span
 
 if TYPE_CHECKING:
+    from promptlab.experiments.execution._batching import BatchScheduler
     from promptlab.experiments.experiment import Experiment
 
 
@@ -59,8 +63,50 @@ async def run_cell(
     cache: ResponseCache | None,
     *,
     refresh_cache: bool = False,
+    batch: BatchScheduler | None = None,
 ) -> CellRecord:
-    """Run one cell and return its record; any failure becomes the record's ``error``."""
+    """Run one cell and return its record; any failure becomes the record's ``error``.
+
+    With ``batch``, the cell's cache misses go to that scheduler (batch mode). When
+    tracing is on (:mod:`promptlab.tracing`) the cell is one span, its provider calls
+    inside it.
+    """
+    attributes = {
+        "promptlab.arm": cell.arm_name,
+        "promptlab.task_id": cell.task.id,
+        "promptlab.provider": cell.provider_name,
+        "promptlab.repeat": cell.repeat,
+        "gen_ai.request.model": cell.provider.model,
+    }
+    with span(f"cell {cell.arm_name} {cell.task.id}", attributes) as current:
+        record = await _run_cell(cell, experiment, cache, refresh_cache=refresh_cache, batch=batch)
+        set_attributes(current, cell_attributes(record))
+        if record.error is not None:  # a failed cell is recorded, not raised
+            mark_error(current, f"{record.error.get('type')}: {record.error.get('message')}")
+    return record
+
+
+def cell_attributes(record: CellRecord) -> dict[str, Any]:
+    """What a finished cell adds to its span."""
+    return {
+        "promptlab.cache_hit": record.cached,
+        "promptlab.cost_usd": record.cost_usd,
+        "promptlab.calls": record.calls,
+        "promptlab.answer_extracted": record.answer is not None,
+        "gen_ai.usage.input_tokens": record.input_tokens,
+        "gen_ai.usage.output_tokens": record.output_tokens,
+        "error.type": (record.error or {}).get("type"),
+    }
+
+
+async def _run_cell(
+    cell: Cell,
+    experiment: Experiment,
+    cache: ResponseCache | None,
+    *,
+    refresh_cache: bool,
+    batch: BatchScheduler | None,
+) -> CellRecord:
     record = CellRecord(
         task_id=cell.task.id,
         arm=cell.arm_name,
@@ -78,15 +124,29 @@ async def run_cell(
     params = cell.arm.cell_params(seed, cell.provider)
     record.params = params.given_values()
     provider: Provider = cell.provider
-    if cache is not None:
+    if batch is not None:
+        provider = BatchCellProvider(
+            cell.provider,
+            cache,
+            cell.repeat,
+            scheduler=batch,
+            provider_name=cell.provider_name,
+            refresh=refresh_cache,
+        )
+    elif cache is not None:
         provider = CachedProvider(cell.provider, cache, cell.repeat, refresh=refresh_cache)
     start = time.perf_counter()
     try:
-        result = await cell.arm.strategy.arun(cell.task.inputs, provider, params=params)
+        with running_task(cell.task.id):  # so few-shot selection leaves out the task's own
+            result = await cell.arm.strategy.arun(cell.task.inputs, provider, params=params)
         _fill_from_result(record, result)
         if isinstance(provider, CachedProvider):
             record.cached = provider.hits > 0 and provider.misses == 0
-        scores, notes = await score_result(experiment.scorers, cell.task, result)
+        # The real provider, not the cache wrapper: a scorer that measures the model
+        # (reference perplexity) calls it directly.
+        scores, notes = await score_result(
+            experiment.scorers, cell.task, result, provider=cell.provider
+        )
         record.scores.update(scores)
         record.score_notes.update(notes)
     except Exception as exc:  # a failed cell is recorded, never fatal to the run
@@ -118,6 +178,11 @@ def _fill_from_result(record: CellRecord, result: StrategyResult) -> None:
     record.confidence = result.confidence
     record.no_answer = result.no_answer
     record.stop_reason = result.stop_reason
+    record.messages = [message.to_dict() for message in result.messages]
+    record.shots = list(result.shots)
+    record.retrieved = [
+        {"id": doc.id, "score": doc.score, "text": doc.text} for doc in result.retrieved
+    ]
     record.input_tokens = result.usage.input_tokens
     record.output_tokens = result.usage.output_tokens
     record.cached_input_tokens = result.usage.cached_input_tokens

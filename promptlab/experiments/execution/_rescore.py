@@ -5,7 +5,9 @@ are scored by the scorers that were added or changed; scores of unchanged scorer
 kept and those of removed scorers dropped. (A judge scorer still calls its judge.)
 
 What a record does not store cannot be scored again: token log-probabilities are not
-saved, so a newly added or changed ``perplexity`` scorer gives NaN with a note.
+saved, so a newly added or changed ``perplexity`` scorer gives NaN with a note; so does a
+``reference_perplexity`` scorer, which needs the cell's model and rendered prompt (unless
+it has a provider of its own and scores a task field with ``context: none``).
 Records of tasks no longer in the task set cannot be scored (their inputs are gone); they
 move to a backup file, so they never come back with stale scores.
 """
@@ -21,6 +23,7 @@ from promptlab.experiments.scoring import Scorer, score_result
 from promptlab.experiments.store import CellRecord
 from promptlab.experiments.tasks import Task
 from promptlab.params import GenerationParams
+from promptlab.retrieval import Document
 from promptlab.strategies.base import Sample, StrategyResult
 
 if TYPE_CHECKING:
@@ -56,6 +59,12 @@ def stored_result(record: CellRecord) -> StrategyResult:
         confidence=record.confidence,
         no_answer=record.no_answer,
         stop_reason=record.stop_reason,
+        shots=tuple(record.shots),
+        retrieved=tuple(
+            Document(str(row["id"]), str(row.get("text", "")), score=row.get("score"))
+            for row in record.retrieved
+            if isinstance(row, dict) and "id" in row
+        ),
     )
 
 

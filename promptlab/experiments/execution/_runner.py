@@ -31,11 +31,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from promptlab.errors import PromptlabError
+from promptlab.experiments.execution._batch_cell import BatchOptions, note_unbatched
+from promptlab.experiments.execution._batching import BatchScheduler
+from promptlab.experiments.execution._budget import Budget
 from promptlab.experiments.execution._cell import Cell, iter_cells, run_cell
 from promptlab.experiments.execution._progress import RunProgress
 from promptlab.experiments.execution._rescore import rescore_records
-from promptlab.experiments.store import OpenedRun, RunDirectory, definition_fingerprint
-from promptlab.providers.cache import ResponseCache
+from promptlab.experiments.store import (
+    BatchLog,
+    OpenedRun,
+    RunDirectory,
+    clear_stop,
+    definition_fingerprint,
+    write_stop,
+)
+from promptlab.providers.batch import BatchAPI, batch_api
+from promptlab.providers.cache import ResponseCache, open_cache
+from promptlab.tracing import span
 
 if TYPE_CHECKING:
     from promptlab.experiments.analysis import Run
@@ -72,6 +84,14 @@ class ExperimentRunner:
         concurrency: Overrides ``experiment.concurrency``.
         progress: Show a progress bar when the console can.
         fresh: Start over: move the directory's old records aside to a backup file.
+        batch: True sends every provider with a batch API through it, False none, None
+            the providers the experiment marks (``batch: true`` in YAML). Open batches in
+            the run directory are always resumed, whatever this says.
+        batch_options: Polling and pacing of batch mode.
+        max_cost_usd: Stop starting cells before the projected spend of the run directory
+            passes this many dollars (see :mod:`~promptlab.experiments.execution._budget`).
+        allow_unknown_cost: With a budget, count cells of unknown cost as free instead of
+            refusing to run.
     """
 
     def __init__(
@@ -84,8 +104,18 @@ class ExperimentRunner:
         concurrency: int | None = None,
         progress: bool = True,
         fresh: bool = False,
+        batch: bool | None = None,
+        batch_options: BatchOptions | None = None,
+        max_cost_usd: float | None = None,
+        allow_unknown_cost: bool = False,
     ) -> None:
         self.experiment = experiment
+        self.max_cost_usd = max_cost_usd
+        self.allow_unknown_cost = allow_unknown_cost
+        self.budget: Budget | None = None
+        self.batch = batch
+        self.batch_options = batch_options or BatchOptions()
+        self.scheduler: BatchScheduler | None = None
         self.directory = RunDirectory(out)
         self.fresh = fresh
         self.cache_option = cache
@@ -102,8 +132,17 @@ class ExperimentRunner:
         self._loop = asyncio.get_running_loop()
         self._main = asyncio.current_task()
         self.directory.lock()
+        experiment = self.experiment
+        attributes = {
+            "promptlab.experiment": experiment.name,
+            "promptlab.cells": experiment.n_cells,
+            "promptlab.arms": list(experiment.arms),
+            "promptlab.providers": list(experiment.providers),
+            "promptlab.run_dir": str(self.directory.path),
+        }
         try:
-            return await self._run_locked()
+            with span(f"experiment {experiment.name}", attributes):
+                return await self._run_locked()
         finally:
             self.directory.close()
             self.directory.unlock()
@@ -111,6 +150,10 @@ class ExperimentRunner:
     async def _run_locked(self) -> Run:
         experiment = self.experiment
         fingerprint = definition_fingerprint(experiment)
+        if self.fresh:  # first: it refuses while batches are open, before anything moves
+            moved = BatchLog(self.directory.path).move_aside()
+            if moved is not None:
+                print(f"--fresh: the old batch log is in {moved}.", file=sys.stderr)
         opened = self.directory.open(fingerprint, fresh=self.fresh)
         if opened.backup is not None:
             print(
@@ -119,7 +162,7 @@ class ExperimentRunner:
             )
         if opened.changes.rescore:
             await self._rescore(opened)
-        self.directory.write_definition(experiment.describe(), fingerprint)
+        self.directory.write_definition(experiment.describe(), fingerprint, opened.records)
         finished = opened.finished_ids()
         cache = self._open_cache()
         tasks = {task.id for task in experiment.tasks}
@@ -132,7 +175,13 @@ class ExperimentRunner:
             and r.provider in experiment.providers
             and r.repeat < experiment.repeats
         )
+        spent = sum(
+            r.cost_usd
+            for r in opened.records
+            if r.cost_usd is not None and not r.cached and r.provider in experiment.providers
+        )
         opened.records = []  # only ids are needed from here on: memory stays flat
+        clear_stop(self.directory.path)
         progress = RunProgress(
             experiment.n_cells,
             done,
@@ -141,24 +190,69 @@ class ExperimentRunner:
         )
         self.progress = progress
         slots = asyncio.Semaphore(self.concurrency)
+        scheduler = self.scheduler = self._batch_scheduler()
+        if scheduler is not None:
+            await scheduler.start()
+        batched = set() if scheduler is None else set(scheduler.providers)
+        budget = None
+        if self.max_cost_usd is not None:
+            budget = self.budget = Budget(
+                experiment,
+                self.max_cost_usd,
+                spent,
+                batched,
+                allow_unknown_cost=self.allow_unknown_cost,
+            )
+            await budget.check_known()
 
-        async def worker(cells: Iterator[Cell]) -> None:
+        async def worker(cells: Iterator[Cell], batch: BatchScheduler | None) -> None:
             for cell in cells:
-                async with slots:
+                reserved = 0.0
+                if budget is not None:
+                    projected = await budget.reserve(cell)
+                    if projected is None:
+                        return  # the budget is spent: start no more cells
+                    reserved = projected
+                if batch is not None:  # waiting for a batch holds no concurrency slot
                     record = await run_cell(
-                        cell, experiment, cache, refresh_cache=self.refresh_cache
+                        cell, experiment, cache, refresh_cache=self.refresh_cache, batch=batch
                     )
+                else:
+                    async with slots:
+                        record = await run_cell(
+                            cell, experiment, cache, refresh_cache=self.refresh_cache
+                        )
                 # One thread, no await between write and flush: lines never interleave.
                 self.directory.append(record)
                 progress.advance(record)
+                if budget is not None:
+                    budget.settle(reserved, record)
 
         workers = []
         for name in experiment.providers:
             cells = iter_cells(experiment, name, finished)
-            limit = min(experiment.provider_limit(name), self.concurrency)
-            workers += [asyncio.ensure_future(worker(cells)) for _ in range(limit)]
+            if name in batched:
+                limit = min(self.batch_options.max_in_flight, experiment.n_cells)
+            else:
+                limit = min(experiment.provider_limit(name), self.concurrency)
+            batch = scheduler if name in batched else None
+            workers += [asyncio.ensure_future(worker(cells, batch)) for _ in range(limit)]
         try:
-            await asyncio.gather(*workers)
+            everything: asyncio.Future[Any] = asyncio.gather(*workers)
+            if scheduler is not None and not self.batch_options.wait:
+                settled: asyncio.Future[Any] = asyncio.ensure_future(scheduler.settled())
+                await asyncio.wait({everything, settled}, return_when=asyncio.FIRST_COMPLETED)
+                settled.cancel()
+                if not everything.done():
+                    everything.cancel()
+                    await asyncio.gather(everything, return_exceptions=True)
+                    self._print_pending(scheduler, progress)
+                    # An empty cells file: the run loads, with the cells finished so far.
+                    self.directory.cells_path.touch(exist_ok=True)
+                else:
+                    await everything
+            else:
+                await everything
         except BaseException as exc:
             # Stop every worker before leaving, whatever went wrong (Ctrl-C, a full disk...).
             for task in workers:
@@ -174,6 +268,12 @@ class ExperimentRunner:
             raise
         finally:
             progress.stop()
+            if budget is not None and budget.stopped:
+                reason = budget.stop_reason(progress.done, progress.total)
+                write_stop(self.directory.path, reason)
+                print(f"\n{reason['message']}", file=sys.stderr)
+            if scheduler is not None:
+                await scheduler.aclose()
             self.directory.close()
             if cache is not None and cache is not self.cache_option:
                 cache.close()
@@ -217,19 +317,69 @@ class ExperimentRunner:
         self._loop.call_soon_threadsafe(self._main.cancel)
         return True
 
-    def _open_cache(self) -> ResponseCache | None:
-        option = self.cache_option
-        if option is False:
+    def _batch_scheduler(self) -> BatchScheduler | None:
+        """The scheduler for batch-mode providers, or None when no provider runs batched."""
+        experiment = self.experiment
+        log = BatchLog(self.directory.path)
+        if self.batch is True:
+            wanted = set(experiment.providers)
+        elif self.batch is False:
+            wanted = set()
+        else:
+            wanted = set(experiment.batch_providers)
+        resumed = {r.provider for r in log.records.values() if r.open} & set(experiment.providers)
+        if resumed - wanted:
+            print(
+                f"Batch mode: resuming the open batches of {', '.join(sorted(resumed - wanted))} "
+                f"in {log.folder} (they were submitted by an earlier run).",
+                file=sys.stderr,
+            )
+        apis: dict[str, BatchAPI] = {}
+        for name in sorted(wanted | resumed):
+            api = batch_api(experiment.providers[name])
+            if api is not None:
+                apis[name] = api
+        note_unbatched(sorted((wanted | resumed) - set(apis)))
+        if not apis:
+            log.close()
             return None
-        if isinstance(option, ResponseCache):
-            return option
-        return ResponseCache(None if option is True else option)
+        _note_adaptive(experiment, apis)
+        # Refreshing the cache also means not reusing results collected by earlier runs.
+        return BatchScheduler(log, apis, self.batch_options, reuse=not self.refresh_cache)
+
+    def _print_pending(self, scheduler: BatchScheduler, progress: RunProgress) -> None:
+        open_batches = sum(1 for r in scheduler.log.records.values() if r.open)
+        print(
+            f"\nSubmitted: {open_batches} batch(es) are open at the vendor; {progress.done} of "
+            f"{progress.total} cells are saved in {self.directory.path}. Run the same command "
+            f"again to collect them (`promptlab status {self.directory.path}` shows their "
+            "state); nothing is sent twice.",
+            file=sys.stderr,
+        )
+
+    def _open_cache(self) -> ResponseCache | None:
+        return open_cache(self.cache_option)
 
     def _print_resume_hint(self, progress: RunProgress) -> None:
         print(
             f"\nInterrupted: {progress.done} of {progress.total} cells are saved in "
             f"{self.directory.path}. Run the same command (same output directory) again to "
             "resume; finished cells are not run again.",
+            file=sys.stderr,
+        )
+
+
+def _note_adaptive(experiment: Experiment, apis: dict[str, BatchAPI]) -> None:
+    adaptive = [
+        name
+        for name, arm in experiment.arms.items()
+        if getattr(arm.strategy, "stopping", None) is not None
+    ]
+    if adaptive:
+        print(
+            f"Batch mode: the arm(s) {', '.join(adaptive)} stop adaptively, so they draw "
+            "their samples in rounds: each round is one batch turnaround (up to 24 hours at "
+            "the vendor), one after another. Use a fixed n for one round.",
             file=sys.stderr,
         )
 

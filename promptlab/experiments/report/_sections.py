@@ -14,12 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from promptlab.experiments.report._plots import (
-    accuracy_figure,
-    cost_figure,
-    majority_at_k_figure,
-    vote_share_figure,
-)
+from promptlab.experiments.plots import majority_at_k_figure, pair_label
 from promptlab.experiments.report._tables import (
     ci_text,
     fmt_cost,
@@ -30,12 +25,11 @@ from promptlab.experiments.report._tables import (
     shorten,
     with_ci_column,
 )
-from promptlab.experiments.stats import pareto_front
 
 if TYPE_CHECKING:
     from promptlab.experiments.analysis import Run
 
-__all__ = ["MAX_DISAGREEMENTS", "Section", "report_sections"]
+__all__ = ["MAX_DISAGREEMENTS", "VERDICT_COLUMNS", "Section", "diff_section", "report_sections"]
 
 MAX_DISAGREEMENTS = 50
 
@@ -75,7 +69,7 @@ def report_sections(run: Run, scorer: str | None) -> list[Section]:
             "low for the arm. Cost is 'unknown' when any price was unknown. Latency "
             "percentiles leave out cache hits.",
             tables=[("", _format_summary(summary))],
-            figures=[("accuracy", accuracy_figure(summary, name), "Accuracy with 95% CI")],
+            figures=[("accuracy", run.plot.accuracy(name), "Accuracy with 95% CI")],
         )
     ]
     if len(run.scorers) > 1:
@@ -88,7 +82,7 @@ def report_sections(run: Run, scorer: str | None) -> list[Section]:
             "Arms on the Pareto front are the only ones worth choosing whatever price you put "
             "on quality. Unknown cost is never on the front.",
             tables=[("", _format_choice(choice))],
-            figures=[_cost_plot(run, name)],
+            figures=[_cost_plot(run, name), ("latency", run.plot.latency(), "Latency per cell")],
         )
     )
     sc_section = _self_consistency(run)
@@ -102,15 +96,9 @@ def report_sections(run: Run, scorer: str | None) -> list[Section]:
 
 
 def _cost_plot(run: Run, scorer: str) -> tuple[str, Figure, str]:
-    table = run.pareto(scorer)
-    costs = table["cost_per_task_usd"].dropna()
-    if len(costs) and (costs == 0).all():
-        # Every priced arm is free (local models): tokens per task are the real cost.
-        table["tokens_per_task"] = run.summary(scorer)["mean_tokens"].to_numpy()
-        table["on_pareto_front"] = pareto_front(table, "accuracy", "tokens_per_task")
-        figure = cost_figure(table, "tokens_per_task", "tokens per task (every arm is free)")
-        return ("cost", figure, "Tokens per task vs accuracy (all arms cost $0)")
-    return ("cost", cost_figure(table), "Cost per task vs accuracy")
+    # Tokens per task when every priced arm is free (local models); the title says which.
+    figure = run.plot.cost(scorer)
+    return ("cost", figure, figure.axes[0].get_title())
 
 
 def _format_summary(summary: pd.DataFrame) -> pd.DataFrame:
@@ -143,19 +131,60 @@ def _all_scorers(run: Run) -> pd.DataFrame:
     return table if table is not None else pd.DataFrame()
 
 
-def _format_comparison(table: pd.DataFrame) -> pd.DataFrame:
+#: The columns a reader of a comparison came for, placed right after the pair's names so
+#: that they are in view without scrolling.
+VERDICT_COLUMNS = ("diff", "95% CI of diff", "p_adjusted", "significant")
+
+
+def _format_comparison(table: pd.DataFrame, labels: int = 3) -> pd.DataFrame:
+    """A comparison table for display: the pair's ``labels`` columns, the verdict, the rest."""
     shown = with_ci_column(table.drop(columns=["statistic", "scorer"]), "95% CI of diff")
+    shown["significant"] = ["yes" if v is True else "no" for v in shown["significant"]]
+    leading = [*shown.columns[:labels], *VERDICT_COLUMNS]
+    shown = shown[leading + [c for c in shown.columns if c not in leading]]
     return format_columns(
         shown,
         {
             "mean_a": fmt_number,
             "mean_b": fmt_number,
+            "mean_this": fmt_number,
+            "mean_other": fmt_number,
             "correlation": fmt_number,
             "diff": lambda v: "–" if pd.isna(v) else f"{float(v):+.3f}",
             "p_value": fmt_p,
             "p_adjusted": fmt_p,
-            "note": lambda v: shorten(v, 200),
         },
+    )
+
+
+def diff_section(diff: pd.DataFrame, this: str, other: str) -> Section:
+    """The run diff: per arm x provider, tasks improved, regressed or the same, and the test."""
+    shown = diff.copy()
+    same_names = (shown["other_arm"] == shown["arm"]) & (
+        shown["other_provider"] == shown["provider"]
+    )
+    shown.insert(
+        2,
+        "against",
+        [
+            "same arm · provider" if s else f"{a} · {p}"
+            for s, a, p in zip(same_names, shown["other_arm"], shown["other_provider"], strict=True)
+        ],
+    )
+    shown = shown.drop(columns=["other_arm", "other_provider"])
+    counts = ["improved", "regressed", "same"]
+    table = _format_comparison(shown, labels=3)
+    table = table[[*table.columns[:3], *counts, *[c for c in table.columns[3:] if c not in counts]]]
+    return Section(
+        f"Run diff: {this} against {other}",
+        f"The two runs compared on their shared tasks, paired on task id. improved / "
+        f"regressed / same count the tasks whose score in {this} is higher / lower / equal "
+        f"than in {other} (repeats averaged per task); diff = {this} - {other} with a "
+        f"paired-bootstrap 95% interval; McNemar's exact test on right/wrong scores, "
+        f"Wilcoxon signed-rank on graded ones; p_adjusted is Holm-corrected over every row. "
+        f"n_dropped counts tasks scored in only one of the runs. The explorer below shows "
+        f"both runs side by side (filters Improved, Regressed, Changed).",
+        tables=[("", table)],
     )
 
 
@@ -173,6 +202,8 @@ def _comparisons(run: Run, scorer: str) -> Section:
     )
     if len(run.arms) >= 2:
         section.tables.append(("Arms", _format_comparison(run.compare_all(scorer=scorer))))
+        forest = run.plot.comparisons(scorer=scorer)
+        section.figures.append(("comparisons", forest, "Paired differences between arms"))
     if len(run.providers) >= 2:
         by_provider = run.compare_all(by="provider", scorer=scorer)
         section.tables.append(("Providers (models)", _format_comparison(by_provider)))
@@ -201,7 +232,6 @@ def _self_consistency(run: Run) -> Section | None:
         return None
     frame = run.cells
     frame = frame[frame["ok"]]
-    shares = {}
     curves = {}
     rows = []
     for arm in arms:
@@ -209,8 +239,7 @@ def _self_consistency(run: Run) -> Section | None:
             cells = frame[(frame["arm"] == arm) & (frame["provider"] == provider)]
             if cells.empty:
                 continue
-            label = f"{arm} · {provider}"
-            shares[label] = cells["confidence"].tolist()
+            label = pair_label(arm, provider, len(run.providers))
             if cells["expected"].isna().all():
                 continue  # maj@k needs expected answers (tasks without one have no curve)
             curve = run.majority_at_k(arm, provider)
@@ -230,7 +259,7 @@ def _self_consistency(run: Run) -> Section | None:
         "The vote-share histogram shows how much the samples agreed on their winner. maj@k is "
         "the exact expected accuracy of a majority vote over k of each cell's samples, "
         "averaged over every k-subset (no re-sampling).",
-        figures=[("vote_share", vote_share_figure(shares), "Winning answer's vote share")],
+        figures=[("vote_share", run.plot.vote_shares(), "Winning answer's vote share")],
     )
     if curves:
         section.figures.append(("majority_at_k", majority_at_k_figure(curves), "Accuracy vs k"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import pandas as pd
@@ -101,16 +101,60 @@ def format_columns(
     return shown.astype(object).where(shown.notna(), "–")
 
 
-def html_table(table: pd.DataFrame) -> str:
-    """An escaped HTML table (every cell goes through :func:`html.escape`)."""
+def html_table(
+    table: pd.DataFrame,
+    *,
+    frozen: Collection[str] = (),
+    verdict: Collection[str] = (),
+    note_column: str | None = None,
+) -> str:
+    """An escaped HTML table (every cell goes through :func:`html.escape`).
+
+    Args:
+        table: Display strings (see :func:`format_columns`).
+        frozen: Label columns that stay in view while the table scrolls sideways; only
+            the leading run of ``table``'s columns named here is frozen.
+        verdict: Columns to highlight (a comparison's verdict).
+        note_column: A column shown under its row, across the table, instead of as a
+            column: a long note stays readable and keeps its row one line tall.
+    """
     if table.empty:
         return "<p><em>Nothing to show.</em></p>"
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+    notes: list[str] | None = None
+    if note_column is not None and note_column in table.columns:
+        notes = [_text(v) for v in table[note_column]]
+        table = table.drop(columns=[note_column])
+    n_frozen = 0
+    for column in table.columns:
+        if str(column) not in frozen:
+            break
+        n_frozen += 1
+
+    def classes(position: int, column: Any) -> str:
+        names = ["frozen"] if position < n_frozen else []
+        if str(column) in verdict:
+            names.append("verdict")
+        return f' class="{" ".join(names)}"' if names else ""
+
+    head = "".join(
+        f"<th{classes(i, c)}>{html.escape(str(c))}</th>" for i, c in enumerate(table.columns)
+    )
     body = []
-    for row in table.itertuples(index=False):
-        cells = "".join(f"<td>{html.escape(_text(v))}</td>" for v in row)
+    for number, row in enumerate(table.itertuples(index=False)):
+        cells = "".join(
+            f"<td{classes(i, c)}>{html.escape(_text(v))}</td>"
+            for i, (c, v) in enumerate(zip(table.columns, row, strict=True))
+        )
         body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        note = notes[number] if notes is not None else "–"
+        if note not in ("", "–"):
+            label = html.escape(str(note_column))
+            body.append(
+                f'<tr class="note"><td colspan="{len(table.columns)}">'
+                f"<b>{label}:</b> {html.escape(note)}</td></tr>"
+            )
+    kind = ' class="frozen-labels"' if n_frozen else ""
+    return f"<table{kind}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def markdown_table(table: pd.DataFrame) -> str:

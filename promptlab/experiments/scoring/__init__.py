@@ -23,10 +23,18 @@ from promptlab.experiments.scoring._perplexity import (
     Perplexity,
     response_perplexity,
 )
+from promptlab.experiments.scoring._reference_perplexity import ReferencePerplexity
 from promptlab.experiments.scoring._reply import JsonValid, RegexMatch
+from promptlab.experiments.scoring._retrieval import (
+    DEFAULT_GOLD_FIELD,
+    MeanReciprocalRank,
+    RecallAtK,
+    gold_ids,
+)
 from promptlab.experiments.scoring._scorer import CallableScorer, Score, Scorer, score_result
 
 __all__ = [
+    "DEFAULT_GOLD_FIELD",
     "DEFAULT_JUDGE_TEMPLATE",
     "NO_LOGPROBS_NOTE",
     "CallableScorer",
@@ -35,15 +43,19 @@ __all__ = [
     "ExactMatch",
     "JsonValid",
     "JudgeScorer",
+    "MeanReciprocalRank",
     "NormalizedMatch",
     "NumericMatch",
     "Perplexity",
+    "RecallAtK",
+    "ReferencePerplexity",
     "RegexMatch",
     "Score",
     "Scorer",
     "Target",
     "check_target",
     "expected_answer",
+    "gold_ids",
     "parse_verdict",
     "reply_text",
     "response_perplexity",

@@ -1,5 +1,11 @@
 """Perplexity of a response: how surprised the model was by its own sampled tokens.
 
+Which perplexity is which: this scorer (``perplexity``) reads the logprobs of the reply
+the model *sampled*, so it depends on temperature and says little when comparing models.
+To compare models, use :class:`~promptlab.experiments.scoring.ReferencePerplexity`
+(``reference_perplexity``) or :func:`promptlab.perplexity`: the likelihood of a *given*
+reference text, teacher-forced.
+
 ``perplexity = exp(-mean(logprob))`` over every sampled token that came with a
 log-probability, pooled across a cell's samples. Lower means the model was more
 confident. It needs token logprobs, which a provider returns only when asked

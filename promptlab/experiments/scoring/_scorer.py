@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from promptlab.errors import ConfigurationError
+from promptlab.providers.base import Provider
 from promptlab.strategies.base import StrategyResult
 
 __all__ = ["CallableScorer", "Score", "Scorer", "score_result"]
@@ -48,9 +49,17 @@ class Scorer(Protocol):
 
 
 async def score_result(
-    scorers: Iterable[Scorer], task: Any, result: StrategyResult
+    scorers: Iterable[Scorer],
+    task: Any,
+    result: StrategyResult,
+    provider: Provider | None = None,
 ) -> tuple[dict[str, float], dict[str, Any]]:
     """Score one cell with each scorer on its own: ``(scores, notes)`` keyed by scorer name.
+
+    ``provider`` is the cell's provider. A scorer that measures the cell's model itself
+    (:class:`~promptlab.experiments.scoring.ReferencePerplexity`) has a
+    ``score_with_provider(task, result, provider)`` method, called with it; rescoring
+    stored cells passes None, and such a scorer falls back to ``score``.
 
     One scorer's trouble never touches another's score: a scorer that raises, or returns
     something that is not a finite number (``inf``, a string), gets NaN for this cell with
@@ -64,7 +73,11 @@ async def score_result(
     notes: dict[str, Any] = {}
     for scorer in scorers:
         try:
-            score = await scorer.score(task, result)
+            with_provider = getattr(scorer, "score_with_provider", None)
+            if provider is not None and with_provider is not None:
+                score = await with_provider(task, result, provider)
+            else:
+                score = await scorer.score(task, result)
             value = float(score.value)
             note = score.note
         except Exception as exc:  # one scorer's bug or failed call must not sink the cell

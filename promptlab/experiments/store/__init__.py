@@ -2,12 +2,14 @@
 
 A run directory holds ``cells.jsonl`` (one :class:`CellRecord` per line, appended as
 cells finish; the last record per :func:`cell_id` wins), ``experiment.json`` (the
-described definition and its fingerprint) and, while a run writes, ``run.lock``.
+described definition and its fingerprint), in batch mode ``batches/`` (the write-ahead
+batch log, :class:`BatchLog`) and, while a run writes, ``run.lock``.
 :class:`RunDirectory` writes it under the lock; :func:`read_cells` and
 :func:`read_experiment` read it, skipping damaged lines with a
 :class:`DamagedCellsWarning`.
 """
 
+from promptlab.experiments.store._batch_log import BATCHES_FOLDER, BatchLog, BatchRecord
 from promptlab.experiments.store._fingerprint import (
     FORMAT,
     MOVED_MODULES,
@@ -37,8 +39,10 @@ from promptlab.experiments.store._run_directory import (
     OpenedRun,
     RunDirectory,
 )
+from promptlab.experiments.store._stop import STOP_FILE, clear_stop, read_stop, write_stop
 
 __all__ = [
+    "BATCHES_FOLDER",
     "CELLS_FILE",
     "DAMAGED_FILE",
     "EXPERIMENT_FILE",
@@ -46,6 +50,9 @@ __all__ = [
     "LOCK_FILE",
     "MOVED_MODULES",
     "PID_FILE",
+    "STOP_FILE",
+    "BatchLog",
+    "BatchRecord",
     "CellRecord",
     "CellScan",
     "DamagedCellsWarning",
@@ -53,15 +60,18 @@ __all__ = [
     "OpenedRun",
     "RunDirectory",
     "cell_id",
+    "clear_stop",
     "compare",
     "definition_fingerprint",
     "differences",
     "in_definition",
     "read_cells",
     "read_experiment",
+    "read_stop",
     "scan_cells",
     "settings_of",
     "task_hash",
     "with_current_names",
     "with_retired",
+    "write_stop",
 ]

@@ -46,6 +46,14 @@ class CellRecord:
             before promptlab recorded them hold an empty list.
         answer: The final answer (the vote winner for self-consistency).
         votes, confidence, no_answer, stop_reason: Self-consistency details.
+        messages: The rendered prompt that was sent, as ``{"role", "content"}`` dicts
+            (what :meth:`Run.export_finetuning` writes). Empty in records written before
+            promptlab stored it, and in cells that failed before rendering.
+        shots: The ids of the few-shot examples shown, in order (empty without examples).
+        retrieved: The passages a retrieval-augmented arm (RAG) retrieved for the task,
+            best first, as ``{"id", "score", "text"}`` dicts (``score`` None when the
+            retriever gives none); empty without retrieval, and in records written
+            before promptlab stored it.
         scores: Scorer name -> score (float; NaN where a scorer could not score).
         score_notes: Scorer name -> a note or stored detail (e.g. a judge's reasoning).
         input_tokens, output_tokens, cached_input_tokens: Token usage of the cell.
@@ -76,6 +84,9 @@ class CellRecord:
     confidence: float | None = None
     no_answer: int = 0
     stop_reason: str | None = None
+    messages: list[dict[str, str]] = field(default_factory=list)
+    shots: list[str] = field(default_factory=list)
+    retrieved: list[dict[str, Any]] = field(default_factory=list)
     scores: dict[str, float] = field(default_factory=dict)
     score_notes: dict[str, Any] = field(default_factory=dict)
     input_tokens: int = 0

@@ -176,19 +176,25 @@ class RunDirectory:
         return stored
 
     def write_definition(
-        self, definition: Mapping[str, Any], fingerprint: Mapping[str, Any]
+        self,
+        definition: Mapping[str, Any],
+        fingerprint: Mapping[str, Any],
+        records: Iterable[CellRecord] | None = None,
     ) -> None:
         """Write ``experiment.json`` atomically: the description plus the fingerprint.
 
         Entries of the stored fingerprint that the experiment dropped but that still have
         records are kept as ``retired`` (see
-        :func:`~promptlab.experiments.store.with_retired`).
+        :func:`~promptlab.experiments.store.with_retired`). ``records``: the directory's
+        latest records when the caller already read them (saves reading the file again).
         """
         try:
             stored = self.stored_fingerprint()
         except ConfigurationError:
             stored = {}
-        records = scan_cells(self.cells_path).latest()
+        if records is None:
+            records = scan_cells(self.cells_path).latest()
+        records = list(records)
         recorded = {
             "arms": {r.arm for r in records},
             "providers": {r.provider for r in records},

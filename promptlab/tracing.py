@@ -1,0 +1,173 @@
+"""Opt-in OpenTelemetry tracing: a span per experiment, per cell and per provider call.
+
+Tracing goes through ``opentelemetry-api`` (``pip install "promptlab[tracing]"``) and
+does nothing until the application configures an OpenTelemetry SDK (a
+``TracerProvider`` with an exporter): without one, and without the API installed, no
+span is made and nothing is recorded. Provider-call spans carry the OpenTelemetry GenAI
+semantic-convention attributes (``gen_ai.operation.name``, ``gen_ai.system``,
+``gen_ai.request.model`` and parameters, ``gen_ai.response.model``,
+``gen_ai.usage.input_tokens`` / ``output_tokens``, ``gen_ai.response.finish_reasons``);
+promptlab's own are under ``promptlab.*`` (arm, task id, repeat, cache hit, cost).
+
+Prompt and completion text are recorded only when content capture is on:
+:func:`capture_content` ``(True)``, or the GenAI convention's environment variable
+``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true``. API keys are never recorded:
+no attribute is read from a provider's client or its settings.
+
+Example:
+    >>> from opentelemetry import trace                                  # doctest: +SKIP
+    >>> from opentelemetry.sdk.trace import TracerProvider               # doctest: +SKIP
+    >>> trace.set_tracer_provider(TracerProvider())                      # doctest: +SKIP
+    >>> # ... add an exporter; every run and provider call is now traced
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from promptlab._version import __version__
+
+if TYPE_CHECKING:
+    from promptlab.completion import Completion, CompletionRequest
+
+__all__ = [
+    "CAPTURE_CONTENT_ENV",
+    "capture_content",
+    "capturing_content",
+    "completion_attributes",
+    "mark_error",
+    "request_attributes",
+    "set_attributes",
+    "span",
+]
+
+#: The GenAI semantic conventions' switch for recording prompt and completion text.
+CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+
+_capture: bool | None = None
+_api: Any = None  # the opentelemetry.trace module, False when it is not installed
+
+
+def capture_content(enabled: bool | None) -> None:
+    """Record prompt and completion text in provider-call spans (``None``: as the env says)."""
+    global _capture
+    _capture = enabled
+
+
+def capturing_content() -> bool:
+    """Whether prompt and completion text go into spans."""
+    if _capture is not None:
+        return _capture
+    return os.environ.get(CAPTURE_CONTENT_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def _tracer() -> Any:
+    """promptlab's tracer, or None when no OpenTelemetry SDK is configured (the no-op case)."""
+    global _api
+    if _api is None:
+        try:
+            from opentelemetry import trace
+        except ImportError:
+            _api = False
+        else:
+            _api = trace
+    if _api is False:
+        return None
+    provider = _api.get_tracer_provider()
+    # Until an SDK sets a provider, the API hands out a proxy whose spans record nothing:
+    # skip the span entirely, so an untraced call costs one check.
+    if isinstance(provider, (_api.ProxyTracerProvider, _api.NoOpTracerProvider)):
+        return None
+    return provider.get_tracer("promptlab", __version__)
+
+
+@contextmanager
+def span(
+    name: str,
+    attributes: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
+    *,
+    client: bool = False,
+) -> Iterator[Any]:
+    """A span named ``name`` around the block, or nothing (``None``) when tracing is off.
+
+    ``attributes`` may be a function, called only when a span is made (an untraced call
+    then builds nothing). An exception leaving the block is recorded on the span and sets
+    its status to error.
+    """
+    tracer = _tracer()
+    if tracer is None:
+        yield None
+        return
+    given = attributes() if callable(attributes) else attributes
+    kind = _api.SpanKind.CLIENT if client else _api.SpanKind.INTERNAL
+    with tracer.start_as_current_span(name, kind=kind, attributes=_clean(given)) as current:
+        yield current
+
+
+def set_attributes(current: Any, attributes: Mapping[str, Any]) -> None:
+    """Add attributes to a span from :func:`span` (nothing when it is ``None``)."""
+    if current is not None and current.is_recording():
+        current.set_attributes(_clean(attributes))
+
+
+def mark_error(current: Any, description: str) -> None:
+    """Set a span's status to error (a failure that was handled, not raised)."""
+    if current is not None and current.is_recording():
+        current.set_status(_api.Status(_api.StatusCode.ERROR, description))
+
+
+def _clean(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """Attribute values OpenTelemetry accepts: no None, sequences as tuples of one type."""
+    clean: dict[str, Any] = {}
+    for key, value in attributes.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            clean[key] = tuple("" if v is None else str(v) for v in value)
+        elif isinstance(value, (bool, int, float, str)):
+            clean[key] = value
+        else:
+            clean[key] = str(value)
+    return clean
+
+
+def request_attributes(system: str, model: str, request: CompletionRequest) -> dict[str, Any]:
+    """GenAI attributes of a provider call, before it is sent."""
+    params = request.params
+    attributes: dict[str, Any] = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.system": system,
+        "gen_ai.provider.name": system,
+        "gen_ai.request.model": model,
+        "gen_ai.request.temperature": params.temperature,
+        "gen_ai.request.top_p": params.top_p,
+        "gen_ai.request.max_tokens": params.max_tokens,
+        "gen_ai.request.seed": params.seed,
+        "gen_ai.request.stop_sequences": params.stop,
+        "gen_ai.request.frequency_penalty": params.frequency_penalty,
+        "gen_ai.request.presence_penalty": params.presence_penalty,
+        "gen_ai.request.choice.count": params.n,
+    }
+    if capturing_content():
+        messages = [{"role": m.role, "content": m.content} for m in request.messages]
+        attributes["gen_ai.input.messages"] = json.dumps(messages, ensure_ascii=False)
+    return attributes
+
+
+def completion_attributes(completion: Completion) -> dict[str, Any]:
+    """GenAI attributes of a provider call's answer."""
+    attributes: dict[str, Any] = {
+        "gen_ai.response.model": completion.model or None,
+        "gen_ai.usage.input_tokens": completion.usage.input_tokens,
+        "gen_ai.usage.output_tokens": completion.usage.output_tokens,
+        "gen_ai.response.finish_reasons": [c.finish_reason for c in completion.choices],
+        "promptlab.cost_usd": completion.cost_usd,
+    }
+    if capturing_content():
+        texts = [{"role": "assistant", "content": c.text} for c in completion.choices]
+        attributes["gen_ai.output.messages"] = json.dumps(texts, ensure_ascii=False)
+    return attributes
