@@ -288,3 +288,35 @@ def test_a_run_stored_before_the_modules_moved_resumes_without_rescoring(
     assert provider.calls == 0
     assert "Rescore" not in capsys.readouterr().err
     assert len(resumed.cells) == 4
+
+
+def test_a_resume_with_nothing_to_do_reads_the_cells_once_and_returns_the_same_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from promptlab.experiments.store import _reading
+
+    out = tmp_path / "run"
+    first = run(build(fake()), out)
+    scans: list[Path] = []
+    real_scan = _reading.scan_cells
+
+    def counting_scan(path: Path) -> Any:
+        scans.append(path)
+        return real_scan(path)
+
+    monkeypatch.setattr(_reading, "scan_cells", counting_scan)
+    import promptlab.experiments.store._run_directory as run_directory
+
+    monkeypatch.setattr(run_directory, "scan_cells", counting_scan)
+    provider = fake()
+    resumed = run(build(provider), out)
+    assert provider.calls == 0 and len(scans) == 1
+    assert resumed.cells.equals(Run.load(out).cells)
+    assert resumed.summary().equals(first.summary())
+    # A resume that runs a cell reads the directory again for its Run.
+    (out / "cells.jsonl").write_text(
+        "".join(line + "\n" for line in (out / "cells.jsonl").read_text().splitlines()[:-1])
+    )
+    scans.clear()
+    again = run(build(provider), out)
+    assert provider.calls == 1 and len(scans) == 2 and len(again.cells) == 4

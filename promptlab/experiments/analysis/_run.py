@@ -99,9 +99,14 @@ class Run:
         Raises:
             DataError: The directory holds no ``cells.jsonl``.
         """
+        return cls.from_records(read_cells(Path(run_dir)), run_dir)
+
+    @classmethod
+    def from_records(cls, records: list[CellRecord], run_dir: str | Path) -> Run:
+        """The run of ``run_dir`` from its latest records, already read (see :meth:`load`)."""
         path = Path(run_dir)
         experiment = read_experiment(path)
-        return cls(in_definition(read_cells(path), experiment), experiment, path)
+        return cls(in_definition(records, experiment), experiment, path)
 
     # -- the data ---------------------------------------------------------------------
 

@@ -180,7 +180,13 @@ class ExperimentRunner:
             for r in opened.records
             if r.cost_usd is not None and not r.cached and r.provider in experiment.providers
         )
-        opened.records = []  # only ids are needed from here on: memory stays flat
+        # Only ids are needed from here on, so memory stays flat; but when every cell is
+        # already done the records are the run itself, and reading them again would
+        # double the cost of a resume with nothing to do.
+        finished_run = (
+            opened.records if done == experiment.n_cells and not opened.changes.rescore else None
+        )
+        opened.records = []
         clear_stop(self.directory.path)
         progress = RunProgress(
             experiment.n_cells,
@@ -279,6 +285,8 @@ class ExperimentRunner:
                 cache.close()
         from promptlab.experiments.analysis import Run
 
+        if finished_run is not None and progress.done == done:  # nothing was written
+            return Run.from_records(finished_run, self.directory.path)
         return Run.load(self.directory.path)
 
     async def _rescore(self, opened: OpenedRun) -> None:
