@@ -105,3 +105,16 @@ def test_unreadable_judge_verdicts_are_counted_and_named(tmp_path: Path) -> None
         judged = run.summary("judge")
     assert judged[["n", "unscored", "accuracy"]].values.tolist() == [[2, 1, 0.5]]
     assert run.summary("numeric")["accuracy"].tolist() == [1.0]
+
+
+def test_a_report_warns_once_per_scorer_not_once_per_table(tmp_path: Path) -> None:
+    records = main_records()
+    first_plain = next(r for r in records if r.arm == "plain" and r.provider == "local" and r.ok)
+    first_plain.scores["numeric"] = math.nan
+    run = Run.load(write_run(tmp_path / "r", records, main_experiment()))
+    with pytest.warns(UnscoredWarning) as caught:
+        run.report(tmp_path / "report.html")
+        run.summary("numeric")
+        run.summary()
+    unscored = [w for w in caught if issubclass(w.category, UnscoredWarning)]
+    assert len(unscored) == 1 and "1 of" in str(unscored[0].message)

@@ -170,10 +170,12 @@ class Run:
         count and one example.
         """
         name = self.scorer_name(scorer)
-        warn_unscored(self._cells, name)
         # Computed once per scorer, like the cells table it is built from (a report asks
         # for it five times; cluster-bootstrap intervals are not free). A copy goes out.
+        # The warning comes with the first computation: once per run and scorer, not once
+        # per table or plot that reads the summary.
         if name not in self._summaries:
+            warn_unscored(self._cells, name)
             self._summaries[name] = summarize_cells(
                 self._cells, name, self.arms, self.providers, clusters=self.clusters, seed=self.seed
             )
