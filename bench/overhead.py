@@ -8,6 +8,10 @@ Rows (all measured in this process, interleaved, median over rounds):
   does; informational, the targets use the standard floor);
 * promptlab ``ZeroShot`` and ``ChainOfThought`` ``.run`` on ``FakeProvider``, including
   numeric answer extraction, and ``SelfConsistency(ChainOfThought, n=5)`` per sample;
+  ``.run`` answers without an event loop there, through the fake's synchronous call
+  (``Provider._generate_sync``), as it does for any backend whose work is synchronous;
+* ``ZeroShot.run`` on the same fake with its synchronous call hidden, i.e. through the
+  event-loop bridge ``run_sync``, the route of every remote API (informational, no target);
 * LangChain ``ChatPromptTemplate(jinja2) | FakeListChatModel | StrOutputParser``
   ``.invoke``;
 * DSPy ``Predict`` and ``ChainOfThought`` on ``DummyLM``.
@@ -36,6 +40,8 @@ FLOOR_MAX = 2.5
 DSPY_MIN_SPEEDUP = 10.0
 LANGCHAIN_MIN_SPEEDUP = 30.0
 SC_N = 5
+#: Informational row: ZeroShot through the event-loop bridge (a provider without a sync call).
+ASYNC_ONLY_ROW = "ZeroShot, async-only provider (run_sync)"
 
 
 @dataclass
@@ -70,21 +76,35 @@ def floor_setups() -> dict[str, Callable[[], object]]:
 def promptlab_setups() -> tuple[dict[str, Callable[[], object]], Callable[[], None]]:
     """promptlab's rows, and a callback that clears the fake's request log between batches."""
     from promptlab import ChainOfThought, SelfConsistency, ZeroShot
+    from promptlab.completion import Completion, CompletionRequest
     from promptlab.testing import FakeProvider
 
+    class AsyncOnlyFake(FakeProvider):
+        """The fake with only its async call, like a remote API: ``.run`` uses run_sync."""
+
+        async def _generate(self, request: CompletionRequest) -> Completion:
+            return await super()._generate(request)
+
     fake = FakeProvider([REPLY], cycle=True)
+    async_only = AsyncOnlyFake([REPLY], cycle=True)
     zero_shot = ZeroShot(extractor="numeric")
     cot = ChainOfThought(extractor="numeric")
     sc = SelfConsistency(ChainOfThought(extractor="numeric"), n=SC_N)
     inputs = {"question": QUESTION}
-    for strategy in (zero_shot, cot, sc):
-        if strategy.run(inputs, fake).answer != "4":
+    for strategy, provider in ((zero_shot, fake), (cot, fake), (sc, fake), (zero_shot, async_only)):
+        if strategy.run(inputs, provider).answer != "4":
             raise RuntimeError(f"{strategy!r} did not extract the answer 4")
+
+    def clear() -> None:
+        fake.requests.clear()
+        async_only.requests.clear()
+
     return {
         "promptlab ZeroShot": lambda: zero_shot.run(inputs, fake),
         "promptlab ChainOfThought": lambda: cot.run(inputs, fake),
         f"promptlab SelfConsistency(CoT, n={SC_N}), per sample": lambda: sc.run(inputs, fake),
-    }, fake.requests.clear
+        ASYNC_ONLY_ROW: lambda: zero_shot.run(inputs, async_only),
+    }, clear
 
 
 def langchain_setup() -> Callable[[], object]:

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Hashable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ from promptlab.strategies.stopping import (
     BetaStop,
     DirichletStop,
     FixedN,
+    StopDecision,
     StoppingRule,
     WindowStop,
     sample_until_stop,
@@ -96,6 +98,60 @@ def samples_used(rule: StoppingRule, samples: np.ndarray, batch_size: int) -> np
         return used
 
     return np.array(asyncio.run(run_all()), dtype=int)
+
+
+def _count_keys(row: Sequence[int]) -> list[tuple[int, ...]]:
+    """The answers' counts, largest first, after each prefix of one task's samples."""
+    counts: dict[int, int] = {}
+    keys = []
+    for answer in row:
+        if answer != NONE_ID:
+            counts[answer] = counts.get(answer, 0) + 1
+        keys.append(tuple(sorted(counts.values(), reverse=True)))
+    return keys
+
+
+class MixOracle:
+    """Not a usable rule: a stopping table fitted to the simulation's own answer mix.
+
+    It estimates, from ``n_train`` tasks drawn from the very mix it is tested on (another
+    seed), the expected accuracy change E[correct with ``max_n`` - correct now | counts]
+    for every pattern of counts (largest first), and stops when that expected loss is at
+    most ``cost`` per sample left (or the leader can no longer be overtaken). No library
+    rule can know the mix; this is what learning a stopping table from earlier tasks (an
+    empirical-Bayes rule) could at best approach. It is a reference, not a bound: it looks
+    one decision ahead and its rarer patterns are estimated from few tasks. Run by the
+    library's loop.
+    """
+
+    def __init__(
+        self, cost: float, max_n: int = 16, n_train: int = 50_000, seed: int = 10_000
+    ) -> None:
+        self.cost = cost
+        self.max_n = max_n
+        samples = make_tasks(n_train, max_n, np.random.default_rng(seed))
+        correct = correct_by_prefix(samples)
+        sums: dict[tuple[int, ...], list[float]] = {}
+        for row, hits in zip(samples, correct, strict=True):
+            full = float(hits[max_n])
+            for n, key in enumerate(_count_keys(row), start=1):
+                entry = sums.setdefault(key, [0.0, 0.0])
+                entry[0] += full - float(hits[n])
+                entry[1] += 1
+        # Patterns seen fewer than 30 times get no estimate and never stop early.
+        self.loss = {key: total / seen for key, (total, seen) in sums.items() if seen >= 30}
+
+    def decide(self, votes: Sequence[Hashable | None]) -> StopDecision:
+        """Stop when the fitted expected loss <= cost x samples left, or the lead is safe."""
+        counts = tuple(sorted(Counter(v for v in votes if v is not None).values(), reverse=True))
+        left = self.max_n - len(votes)
+        lead, runner_up = (*counts, 0, 0)[:2]
+        safe = lead - runner_up > left
+        stop = safe or self.loss.get(counts, 1.0) <= self.cost * left
+        return StopDecision(stop, f"oracle: {counts} with {left} left")
+
+    def __repr__(self) -> str:
+        return f"MixOracle(cost={self.cost})"
 
 
 def paired_bootstrap_ci(

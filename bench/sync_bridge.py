@@ -7,7 +7,9 @@ other round), median of rounds (`bench.timing`):
 
 * ``run_sync`` of a coroutine that returns at once (the bridge alone);
 * ``ZeroShot.run`` and ``SelfConsistency(ChainOfThought, n=5).run`` on ``FakeProvider``,
-  i.e. ``run_sync(strategy.arun(...))`` with each bridge (what a user's call costs);
+  i.e. ``run_sync(strategy.arun(...))`` with each bridge (what a user's call costs on a
+  provider without a synchronous call, such as a remote API; on ``FakeProvider`` itself
+  ``ZeroShot.run`` now skips the bridge, see `bench.overhead`);
 * the overhead benchmark's floor (a precompiled Jinja render plus a function call), so
   the difference can be read against the ``<= 2.5x floor`` target of `bench.overhead`.
 

@@ -234,18 +234,29 @@ def run(
             typer.echo(f"Report: {written}")
 
 
+ApiKeyEnvOption = Annotated[
+    Optional[str],  # noqa: UP045 (typer reads the annotation at run time)
+    typer.Option(
+        "--api-key-env",
+        help="The environment variable holding the key, if not the one the run used.",
+        show_default=False,
+    ),
+]
+
+
 @app.command("status")
 def status_command(
     run_dir: RunDirArgument,
     offline: Annotated[
         bool, typer.Option("--offline", help="Only what the run directory recorded.")
     ] = False,
+    api_key_env: ApiKeyEnvOption = None,
 ) -> None:
     """Show each batch of a run made with --batch: its stage, vendor state and counts."""
     from promptlab.experiments.execution import batch_status
 
     with _user_errors():
-        for report in batch_status(run_dir, live=not offline):
+        for report in batch_status(run_dir, live=not offline, api_key_env=api_key_env):
             counts = ", ".join(f"{k} {v}" for k, v in report.counts.items() if v)
             typer.echo(
                 f"{report.id}  {report.provider}  {report.vendor_id or '-'}  {report.stage}  "
@@ -256,12 +267,12 @@ def status_command(
 
 
 @app.command("cancel")
-def cancel_command(run_dir: RunDirArgument) -> None:
+def cancel_command(run_dir: RunDirArgument, api_key_env: ApiKeyEnvOption = None) -> None:
     """Cancel the open batches of a run made with --batch (a re-run collects the rest)."""
     from promptlab.experiments.execution import cancel_batches
 
     with _user_errors():
-        reports = cancel_batches(run_dir)
+        reports = cancel_batches(run_dir, api_key_env=api_key_env)
         if not reports:
             typer.echo("No open batches to cancel.")
         for report in reports:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from promptlab._frozen import fast_init
 from promptlab.messages import Message
 from promptlab.params import GenerationParams
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CompletionRequest:
     """Messages plus generation parameters: everything a provider needs for one call.
@@ -44,6 +46,7 @@ class CompletionRequest:
         return CompletionRequest(self.messages, self.params.for_samples(first, n), self.retrieved)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TokenLogprob:
     """One generated token with its log-probability and, if asked, the top alternatives."""
@@ -53,6 +56,7 @@ class TokenLogprob:
     top: tuple[tuple[str, float], ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Choice:
     """One sampled completion.
@@ -70,6 +74,7 @@ class Choice:
     index: int = 0
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Usage:
     """Token counts, normalised across providers. Usages add up with ``+``."""
@@ -91,6 +96,7 @@ class Usage:
         )
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Completion:
     """A provider's answer to one :class:`CompletionRequest`.

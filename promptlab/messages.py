@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from promptlab._frozen import fast_init
 from promptlab.errors import TemplateError
 
 Role = Literal["system", "user", "assistant"]
 ROLES: tuple[Role, ...] = ("system", "user", "assistant")
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Message:
     """One chat turn.

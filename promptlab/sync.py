@@ -9,11 +9,15 @@ background loop thread and blocks until it is done. Only public asyncio API is u
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import threading
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+# asyncio is imported by the functions that use it, on the first sync call: importing it
+# costs about as much as importing Jinja, and defining a strategy needs neither.
+if TYPE_CHECKING:
+    import asyncio
 
 T = TypeVar("T")
 
@@ -33,6 +37,8 @@ def run_sync(awaitable: Awaitable[T]) -> T:
         >>> run_sync(answer())
         42
     """
+    import asyncio
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:  # no loop running in this thread: the common, scripted case
@@ -48,6 +54,8 @@ async def _as_coroutine(awaitable: Awaitable[T]) -> T:
 def _thread_loop() -> asyncio.AbstractEventLoop:
     loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)
     if loop is None or loop.is_closed():
+        import asyncio
+
         loop = asyncio.new_event_loop()
         _local.loop = loop
     return loop
@@ -57,6 +65,8 @@ def _background_loop() -> asyncio.AbstractEventLoop:
     global _background
     with _background_lock:
         if _background is None or not _background[1].is_alive():
+            import asyncio
+
             loop = asyncio.new_event_loop()
             thread = threading.Thread(target=loop.run_forever, name="promptlab-sync", daemon=True)
             thread.start()

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from promptlab._version import __version__
@@ -85,13 +85,12 @@ def _tracer() -> Any:
     return provider.get_tracer("promptlab", __version__)
 
 
-@contextmanager
 def span(
     name: str,
     attributes: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
     *,
     client: bool = False,
-) -> Iterator[Any]:
+) -> AbstractContextManager[Any]:
     """A span named ``name`` around the block, or nothing (``None``) when tracing is off.
 
     ``attributes`` may be a function, called only when a span is made (an untraced call
@@ -100,8 +99,20 @@ def span(
     """
     tracer = _tracer()
     if tracer is None:
-        yield None
-        return
+        return _NO_SPAN  # reusable; an untraced call builds no generator per call
+    return _recording_span(tracer, name, attributes, client)
+
+
+_NO_SPAN: AbstractContextManager[None] = nullcontext()
+
+
+@contextmanager
+def _recording_span(
+    tracer: Any,
+    name: str,
+    attributes: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
+    client: bool,
+) -> Iterator[Any]:
     given = attributes() if callable(attributes) else attributes
     kind = _api.SpanKind.CLIENT if client else _api.SpanKind.INTERNAL
     with tracer.start_as_current_span(name, kind=kind, attributes=_clean(given)) as current:

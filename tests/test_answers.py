@@ -376,3 +376,29 @@ def test_experiment_files_accept_every_extractor_kind(kind, tmp_path):
         {"strategy": "zero_shot", "extractor": kind}, ("arm",), tmp_path, None
     )
     assert type(strategy.extractor) is EXTRACTOR_KINDS[kind]
+
+
+PLAIN_INTEGER_REPLIES = [
+    "2 + 2 = 4.\nAnswer: 4",
+    "Answer: 04",
+    "Answer: +4",
+    "Answer: -0",
+    "Answer: 4.",
+    "Answer: \u22125",
+    "**Answer:** 18",
+    "\\boxed{42}",
+    "#### 72",
+    "Answer: 123456789012345678901234567890",
+    "Answer: \u0664",  # an Arabic-Indic digit: not ASCII, so the rules read it
+    "Answer: 4..",
+    "Answer: 4.0",
+    "Answer: 4\nAnswer: 5",
+    "Answer: 5\nThat is all.",
+]
+
+
+@pytest.mark.parametrize("reply", [r for r, _ in NUMERIC_TABLE] + PLAIN_INTEGER_REPLIES)
+def test_the_plain_integer_shortcut_agrees_with_the_span_rules(reply):
+    # extract() reads "Answer: 42" without the statement rules; read() always applies them.
+    value = NumericAnswer().read(reply)
+    assert NumericAnswer().extract(reply) == (None if value is None else format_number(value))

@@ -97,3 +97,67 @@ def test_sample_k_of_a_request_seeded_s_uses_s_plus_k():
     # The first batch keeps the request's seed; no seed stays no seed.
     assert seeded.for_samples(0, 3).seed == 100
     assert GenerationParams(n=4).for_samples(2, None).given_values() == {}
+
+
+# Plain values are checked without pydantic; everything else goes to a pydantic model built
+# from the same field table. The two must agree on every input: same values, same types.
+AWKWARD_VALUES = [
+    None, 0, 1, -1, 2, 3, 20, 21, -2, -3, 0.0, 0.5, 1.0, 1.01, 2.5, -2.0, 2**53, 2**53 + 1,
+    10**30, float("nan"), float("inf"), -float("inf"), True, False, "0.5", "3", "yes", "",
+    "\n", ["a"], [""], ("a",), ["a", 1], [], b"x", 3.0, 3.5,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("field", list(GenerationParams.model_fields))
+def test_every_input_gives_what_the_pydantic_model_gives(field):
+    from promptlab.params import _pydantic_model
+
+    model = _pydantic_model()
+    for value in AWKWARD_VALUES:
+        try:
+            expected = getattr(model(**{field: value}), field)
+        except pydantic.ValidationError:
+            with pytest.raises(ParameterError, match=field):
+                GenerationParams(**{field: value})
+            continue
+        got = getattr(GenerationParams(**{field: value}), field)
+        assert (type(got), repr(got)) == (type(expected), repr(expected)), (field, value)
+
+
+def test_values_are_coerced_as_pydantic_coerces_them():
+    params = GenerationParams(temperature=1, top_p="0.5", n=True, stop=("a",), logprobs="yes")
+    assert type(params.temperature) is float and params.temperature == 1.0
+    assert params.top_p == 0.5 and params.n == 1 and params.stop == ["a"]
+    assert params.logprobs is True
+
+
+def test_nan_is_out_of_range():
+    with pytest.raises(ParameterError, match=r"temperature=nan is not allowed: temperature must"):
+        GenerationParams(temperature=float("nan"))
+
+
+def test_stop_list_is_copied():
+    stop = ["\n"]
+    params = GenerationParams(stop=stop)
+    stop.append("END")
+    assert params.stop == ["\n"]
+
+
+def test_equal_values_compare_and_hash_equal_and_survive_pickling():
+    import copy
+    import pickle
+
+    params = GenerationParams(temperature=0.5, seed=3)
+    assert params == GenerationParams(seed=3, temperature=0.5) != GenerationParams(seed=4)
+    assert hash(params) == hash(GenerationParams(seed=3, temperature=0.5))
+    assert pickle.loads(pickle.dumps(params)) == params == copy.deepcopy(params)
+    assert pickle.loads(pickle.dumps(params)).set_fields() == {"temperature": 0.5, "seed": 3}
+    assert repr(GenerationParams(n=2)).startswith("GenerationParams(temperature=None, stop=None")
+
+
+def test_merge_keeps_checked_values_without_re_checking_them():
+    merged = GenerationParams(temperature=0.7, stop="x").merge({"n": 2}, GenerationParams(seed=1))
+    assert merged.set_fields() == {"temperature": 0.7, "stop": ["x"], "seed": 1, "n": 2}
+    assert merged.model_fields_set == {"temperature", "stop", "seed", "n"}
+    with pytest.raises(ParameterError, match="n=0"):
+        merged.merge({"n": 0})

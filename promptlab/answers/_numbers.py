@@ -58,7 +58,12 @@ _LATEX_THOUSANDS = re.compile(r"(?<=\d)(?:\{,\}|\\,)(?=\d{3})")
 
 def plain_digits(text: str) -> str:
     """``text`` with Unicode minus signs as ``-`` and LaTeX thousands (``1{,}000``) as ``1,000``."""
-    return _LATEX_THOUSANDS.sub(",", text.translate(_SPELLINGS))
+    # Most replies are ASCII without LaTeX separators: skip both rewrites for them.
+    if not text.isascii():
+        text = text.translate(_SPELLINGS)
+    if "{," in text or "\\," in text:
+        text = _LATEX_THOUSANDS.sub(",", text)
+    return text
 
 
 def _decimal(text: str) -> Fraction:

@@ -9,6 +9,10 @@ from promptlab.answers._numbers import format_number, number_values, parse_numbe
 from promptlab.answers._spans import final_answer_span, last_statement_values, stated_values
 
 _DIGIT = re.compile(r"\d")
+# A final-answer span that is one plain integer ("Answer: 42"), the commonest reply: read
+# without the statement rules, which give the same value for it (one number, no equation,
+# nothing negated). ASCII digits only; every other form takes the rules.
+_PLAIN_INTEGER = re.compile(r"[-+]?[0-9]+\.?")
 
 
 class NumericAnswer:
@@ -29,18 +33,17 @@ class NumericAnswer:
     """
 
     def extract(self, text: str) -> str | None:
-        value = self.read(text)
+        text = plain_digits(text)
+        span = final_answer_span(text)
+        if span is not None and _PLAIN_INTEGER.fullmatch(span) is not None:
+            return str(int(span.rstrip(".")))  # int() drops a sign "+" and leading zeros
+        value = _read(text, span)
         return None if value is None else format_number(value)
 
     def read(self, text: str) -> Fraction | None:
         """The answer in ``text`` as an exact number, or None."""
         text = plain_digits(text)
-        span = final_answer_span(text)
-        if span is not None and _DIGIT.search(span):
-            values = stated_values(span, number_values)
-            return values[-1] if values else None  # digits but no number: a range, 1/0...
-        values = last_statement_values(text, number_values)
-        return values[-1] if values else None
+        return _read(text, final_answer_span(text))
 
     def normalize(self, value: object) -> str | None:
         number = parse_number(value)
@@ -56,3 +59,12 @@ class NumericAnswer:
         if number is None and not isinstance(value, (bool, int, float)):
             number = self.read(str(value))
         return number
+
+
+def _read(text: str, span: str | None) -> Fraction | None:
+    """The answer in ``text`` (after :func:`plain_digits`), given its final-answer ``span``."""
+    if span is not None and _DIGIT.search(span):
+        values = stated_values(span, number_values)
+        return values[-1] if values else None  # digits but no number: a range, 1/0...
+    values = last_statement_values(text, number_values)
+    return values[-1] if values else None

@@ -5,23 +5,30 @@ A backend subclasses :class:`Provider`, declares its :class:`Capabilities` and i
 parameter the backend cannot honour is a clear error, or is dropped with a warning when
 the provider was built with ``on_unsupported="drop"``), fans ``n > 1`` out into
 concurrent calls when the backend has no native ``n``, and times the call.
+
+A backend whose work is synchronous anyway (a scripted fake, an in-process model) may
+also implement ``_generate_sync``, the same call without ``async``: blocking calls
+(:meth:`Provider.complete_sync`, and so ``Strategy.run``) then answer without an event
+loop, through the same checks, tracing span and timing as :meth:`Provider.complete`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 import warnings
 from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from promptlab.completion import Completion, CompletionRequest
 from promptlab.errors import ConfigurationError, UnsupportedParameterError
-from promptlab.likelihood import SCORING_BACKENDS, PromptLogprobs, ScoredText
 from promptlab.params import GenerationParams
 from promptlab.sync import run_sync
 from promptlab.tracing import completion_attributes, request_attributes, set_attributes, span
+
+if TYPE_CHECKING:  # scoring is a feature of its own: its module loads when used
+    from promptlab.likelihood import PromptLogprobs, ScoredText
 
 OnUnsupported = Literal["error", "drop"]
 
@@ -124,23 +131,57 @@ class Provider(ABC):
     async def _generate(self, request: CompletionRequest) -> Completion:
         """Call the backend for a request it can honour."""
 
+    def _generate_sync(self, request: CompletionRequest) -> Completion:
+        """Optional hook: :meth:`_generate` for a backend whose work is synchronous anyway.
+
+        Implement it when a call does its work in this thread anyway (a scripted fake, an
+        in-process model such as llama.cpp) and it returns what :meth:`_generate` would
+        for the same request: blocking calls then skip the event loop. It receives the
+        same checked requests as :meth:`_generate`, one sample at a time unless
+        ``capabilities.native_n``. It is used only while the class that defines it is the
+        one (or a subclass of the one) that defines :meth:`_generate`, and :meth:`complete`
+        is not overridden, so a subclass that changes either never loses its change.
+        """
+        raise NotImplementedError
+
+    #: Whether blocking calls may use :meth:`_generate_sync` (set per class, see there).
+    _generates_sync: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._generates_sync = _uses_generate_sync(cls)
+
     async def complete(self, request: CompletionRequest) -> Completion:
         """Send ``request`` and return the completion (``request.params.n`` choices)."""
         request = self.check(request)
         start = time.perf_counter()
         n = request.params.n or 1
-        attributes = lambda: request_attributes(self.name, self.model, request)  # noqa: E731
-        with span(f"chat {self.model}", attributes, client=True) as current:
+        with self._span(request) as current:
             if n > 1 and not self.capabilities.native_n:
                 completion = await self._fan_out(request, n)
             else:
                 completion = await self._generate(request)
-            set_attributes(current, completion_attributes(completion))
-        return _with_latency(completion, time.perf_counter() - start)
+            return _finished(current, completion, start)
 
     def complete_sync(self, request: CompletionRequest) -> Completion:
-        """Blocking :meth:`complete`; works in scripts and in notebooks."""
+        """Blocking :meth:`complete`; works in scripts and in notebooks.
+
+        A backend with a native synchronous call (``_generate_sync``) answers in this
+        thread, without an event loop, through the same checks, span and timing; so does
+        a request it can answer in one call. Every other call goes through
+        :func:`~promptlab.sync.run_sync`.
+        """
+        if self._generates_sync and (self.capabilities.native_n or (request.params.n or 1) == 1):
+            request = self.check(request)
+            start = time.perf_counter()
+            with self._span(request) as current:
+                return _finished(current, self._generate_sync(request), start)
         return run_sync(self.complete(request))
+
+    def _span(self, request: CompletionRequest) -> AbstractContextManager[Any]:
+        """The tracing span around one call (see :mod:`promptlab.tracing`)."""
+        attributes = lambda: request_attributes(self.name, self.model, request)  # noqa: E731
+        return span(f"chat {self.model}", attributes, client=True)
 
     async def prompt_logprobs(
         self,
@@ -171,6 +212,8 @@ class Provider(ABC):
                 given text (chat-only APIs such as OpenAI chat, Anthropic, LangChain chat
                 models).
         """
+        from promptlab.likelihood import SCORING_BACKENDS
+
         raise UnsupportedParameterError(
             self.name,
             "prompt_logprobs",
@@ -224,6 +267,8 @@ class Provider(ABC):
 
     def check(self, request: CompletionRequest) -> CompletionRequest:
         """Raise, or drop with a warning, any parameter this backend cannot honour."""
+        if not request.params.model_fields_set:  # only a set parameter can be unsupported
+            return request
         problems = self.capabilities.unsupported(request.params)
         if not problems:
             return request
@@ -245,6 +290,8 @@ class Provider(ABC):
 
     async def _fan_out(self, request: CompletionRequest, n: int) -> Completion:
         # One call per sample, each seeded as sample i of the request (seed + i).
+        import asyncio  # here, not at the top: `import promptlab` stays free of asyncio
+
         parts = await asyncio.gather(
             *(self._generate(request.for_samples(i, None)) for i in range(n))
         )
@@ -252,6 +299,33 @@ class Provider(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, model={self.model!r})"
+
+
+def _uses_generate_sync(cls: type[Provider]) -> bool:
+    """True when ``cls``'s blocking calls may use ``_generate_sync`` (see its docstring)."""
+    if cls.complete is not Provider.complete:
+        return False
+    owner = {name: _defining_class(cls, name) for name in ("_generate", "_generate_sync")}
+    sync_owner, async_owner = owner["_generate_sync"], owner["_generate"]
+    return (
+        sync_owner is not None
+        and sync_owner is not Provider
+        # The MRO, not issubclass: this runs inside ABCMeta.__new__, before the new class has
+        # its own ABC cache, so issubclass would consult (and could be answered by) the
+        # parent's cache: the answer then depended on which checks had run earlier.
+        and (async_owner is None or async_owner in sync_owner.__mro__)
+    )
+
+
+def _defining_class(cls: type, name: str) -> type | None:
+    return next((klass for klass in cls.__mro__ if name in vars(klass)), None)
+
+
+def _finished(current: Any, completion: Completion, start: float) -> Completion:
+    """The completion with its latency since ``start``, its attributes on the span."""
+    if current is not None:
+        set_attributes(current, completion_attributes(completion))
+    return _with_latency(completion, time.perf_counter() - start)
 
 
 def _with_latency(completion: Completion, latency_s: float) -> Completion:

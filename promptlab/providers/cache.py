@@ -33,8 +33,9 @@ model name): name the model in the provider string (``llama-server:MODEL@URL``),
 with ``refresh_cache=True`` / ``--refresh-cache`` after swapping. Entries written before
 fingerprints existed simply stop matching; the file needs no migration.
 
-Stored per response: the key, the provider's name and model, the request (fingerprint,
-messages, parameters) and the completion. Never the provider object or an API key. A
+Stored per response: the key, the provider's name and model, the request (the key's
+canonical JSON: fingerprint, messages, parameters, sample index and occurrence) and the
+completion. Never the provider object or an API key. A
 cache hit returns the stored completion with ``calls=0``. Its usage, cost and latency are
 those of the original call, so a run served from the cache reports what the responses
 cost when they were made. The cell record's ``cached`` flag marks these cells.
@@ -44,17 +45,31 @@ its embedding calls once: :meth:`ResponseCache.vector_key` keys a vector by the 
 fingerprint (class, model, endpoint without credentials, dimensions; never a key), whether
 the text is a query or a passage, and the text itself.
 
+Writes are batched: a response is kept in memory first (a ``get`` in the same process
+sees it at once) and written with others in one transaction, when ``flush_size``
+responses are waiting or ``flush_interval`` seconds after the first of them, whichever
+comes first, and on :meth:`ResponseCache.close`, :meth:`ResponseCache.flush` and at
+interpreter exit. One transaction per response cost more than the rest of a cell's
+bookkeeping. A crash (a killed process) loses at most the responses of that last window,
+and nothing else: the run directory's ``cells.jsonl`` holds the cells' results, so a
+resumed run does not need them, and a later run that asks the same requests again calls
+the provider for those and stores them (the cache is a saving, never the record).
+
 The file is ``$PROMPTLAB_CACHE_DIR/responses.sqlite``, or
 ``~/.cache/promptlab/responses.sqlite`` when that variable is unset.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import sys
+import threading
+import weakref
 from array import array
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -63,11 +78,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from promptlab._checks import is_int
 from promptlab.completion import Choice, Completion, CompletionRequest, TokenLogprob, Usage
+from promptlab.errors import ConfigurationError
 from promptlab.likelihood import PromptLogprobs, ScoredText
 from promptlab.providers.base import Provider
 
 CACHE_FILE = "responses.sqlite"
+#: Seconds a stored response may wait in memory before it is written (see the module
+#: docstring); what a crash can lose at most.
+FLUSH_INTERVAL_S = 1.0
+#: Responses written in one transaction at most; a full batch is written at once.
+FLUSH_SIZE = 256
+logger = logging.getLogger(__name__)
 #: Keys per SQL query when reading vectors (SQLite's default variable limit is 999+).
 _SQL_VARIABLES = 500
 _SCHEMA = """
@@ -103,30 +126,63 @@ class ResponseCache:
     """Completions on disk, keyed by everything that can change a response.
 
     Safe to share between runs and processes: SQLite in WAL mode, with a busy timeout.
+    Stored responses are written in batches (see the module docstring); :meth:`get` sees
+    a response as soon as it is put, and :meth:`close` writes what is still waiting.
 
     Args:
         path: The SQLite file, or a folder to put ``responses.sqlite`` in;
             :func:`default_cache_path` when None.
+        flush_interval: Seconds a stored response may wait before it is written; 0
+            writes each at once (one transaction per response).
+        flush_size: The most responses written in one transaction; a full batch is
+            written at once.
 
     Example:
         >>> cache = ResponseCache(tmp_path)
         >>> cached = CachedProvider(FakeProvider(), cache, sample_index=0)
     """
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        flush_interval: float = FLUSH_INTERVAL_S,
+        flush_size: int = FLUSH_SIZE,
+    ) -> None:
+        if isinstance(flush_interval, bool) or not (
+            isinstance(flush_interval, (int, float)) and 0 <= flush_interval < float("inf")
+        ):
+            raise ConfigurationError(
+                f"ResponseCache flush_interval={flush_interval!r} is not allowed: use seconds "
+                ">= 0 (0 writes every response at once)."
+            )
+        if not is_int(flush_size) or flush_size < 1:
+            raise ConfigurationError(
+                f"ResponseCache flush_size={flush_size!r} is not allowed: use an integer >= 1."
+            )
         target = Path(path).expanduser() if path is not None else default_cache_path()
         if target.is_dir() or target.suffix == "":
             target = target / CACHE_FILE
         target.parent.mkdir(parents=True, exist_ok=True)
         self.path = target
-        # One connection, used from the event loop's thread only; check_same_thread is off
-        # because notebooks run the loop in a background thread.
+        self.flush_interval = float(flush_interval)
+        self.flush_size = flush_size
+        # One connection, shared by the event loop's thread and the flush timer's, so
+        # every use holds the lock. check_same_thread is off for that, and because
+        # notebooks run the loop in a background thread.
+        self._lock = threading.RLock()
         self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=30000")
         self._db.execute(_SCHEMA)
         self._db.execute(_VECTOR_SCHEMA)
+        # Responses put but not yet written: key -> the row without its "created" time.
+        self._pending: dict[str, tuple[str, str, str, str, str]] = {}
+        self._timer: threading.Timer | None = None
+        self._closed = False
+        self._pid = os.getpid()  # a forked child must not write through this connection
+        _OPEN_CACHES.add(self)
 
     @staticmethod
     def key(
@@ -143,16 +199,22 @@ class ResponseCache:
             sample_index: The cell's repeat number.
             occurrence: How many identical requests the cell made before this one.
         """
-        return hashlib.sha256(
-            _canonical(fingerprint, request, sample_index, occurrence).encode()
-        ).hexdigest()
+        return _digest(_canonical(fingerprint, request, sample_index, occurrence))
 
     def get(self, key: str) -> Completion | None:
         """The stored completion for ``key``, marked ``calls=0``, or None."""
-        row = self._db.execute("SELECT completion FROM responses WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            return None
-        return replace(_completion_from_json(row[0]), calls=0)
+        with self._lock:
+            waiting = self._pending.get(key)
+            if waiting is not None:
+                text = waiting[4]
+            else:
+                row = self._db.execute(
+                    "SELECT completion FROM responses WHERE key = ?", (key,)
+                ).fetchone()
+                if row is None:
+                    return None
+                text = row[0]
+        return replace(_completion_from_json(text), calls=0)
 
     def put(
         self,
@@ -160,19 +222,78 @@ class ResponseCache:
         fingerprint: Mapping[str, Any],
         request: CompletionRequest,
         completion: Completion,
+        *,
+        request_json: str | None = None,
     ) -> None:
-        """Store (or overwrite) the completion for ``key``, with the provider's fingerprint."""
-        self._db.execute(
-            "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                key,
-                str(fingerprint.get("name", "")),
-                str(fingerprint.get("model", "")),
-                json.dumps({"provider": fingerprint, **_request_dict(request)}, ensure_ascii=False),
-                json.dumps(_completion_dict(completion), ensure_ascii=False),
-                datetime.now(timezone.utc).isoformat(),
-            ),
+        """Store (or overwrite) the completion for ``key``, with the provider's fingerprint.
+
+        The response is written with the next batch (see the module docstring).
+
+        Args:
+            key: The request's :meth:`key`.
+            fingerprint: The provider's fingerprint, stored with the request.
+            request: The request.
+            completion: The response to store.
+            request_json: The request as JSON, when the caller already serialised it to
+                make the key (the key's canonical text); saves serialising it twice.
+        """
+        if request_json is None:
+            request_json = json.dumps(
+                {"provider": fingerprint, **_request_dict(request)}, ensure_ascii=False
+            )
+        row = (
+            str(fingerprint.get("name", "")),
+            str(fingerprint.get("model", "")),
+            request_json,
+            json.dumps(_completion_dict(completion), ensure_ascii=False),
         )
+        with self._lock:
+            if self._closed:
+                raise sqlite3.ProgrammingError(f"{self!r} is closed: open a new ResponseCache.")
+            self._pending.pop(key, None)  # an overwrite goes to the end of the queue
+            self._pending[key] = (key, *row)
+            if len(self._pending) >= self.flush_size or self.flush_interval == 0:
+                self._write_pending()
+            elif self._timer is None:
+                timer = threading.Timer(self.flush_interval, self._flush_on_timer)
+                timer.daemon = True  # interpreter exit flushes instead (atexit)
+                self._timer = timer
+                timer.start()
+
+    def flush(self) -> None:
+        """Write the responses still waiting in memory, in one transaction."""
+        with self._lock:
+            if not self._closed:
+                self._write_pending()
+
+    def _write_pending(self) -> None:
+        """Write every waiting response (the caller holds the lock)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._pending or os.getpid() != self._pid:
+            return
+        created = datetime.now(timezone.utc).isoformat()
+        rows = [(*row, created) for row in self._pending.values()]
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)", rows)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise  # the responses stay waiting; the next flush tries again
+        self._db.execute("COMMIT")
+        self._pending.clear()
+
+    def _flush_on_timer(self) -> None:
+        with self._lock:
+            if self._closed or self._timer is not threading.current_thread():
+                return  # closed, or a flush since then replaced this timer
+            self._timer = None
+            try:
+                self._write_pending()
+            except sqlite3.Error as exc:
+                # Kept waiting: the next put, flush or close writes them (or raises).
+                logger.warning("the response cache %s could not be written: %s", self.path, exc)
 
     @staticmethod
     def vector_key(fingerprint: Mapping[str, Any], text: str, *, query: bool) -> str:
@@ -199,10 +320,11 @@ class ResponseCache:
         unique = list(dict.fromkeys(keys))
         for start in range(0, len(unique), _SQL_VARIABLES):
             part = unique[start : start + _SQL_VARIABLES]
-            rows = self._db.execute(
-                f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(part))})",
-                part,
-            )
+            with self._lock:
+                rows = self._db.execute(
+                    f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(part))})",
+                    part,
+                ).fetchall()
             for key, blob in rows:
                 values = array("f")
                 values.frombytes(blob)
@@ -220,28 +342,57 @@ class ResponseCache:
             if sys.byteorder != "little":
                 values.byteswap()
             rows.append((key, embedder, values.tobytes(), created))
-        self._db.execute("BEGIN")  # one transaction for the whole batch, not one per row
-        try:
-            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        with self._lock:
+            self._db.execute("BEGIN")  # one transaction for the whole batch, not one per row
+            try:
+                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def __len__(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+        with self._lock:
+            self.flush()
+            return int(self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
 
     def clear(self) -> None:
-        """Delete every stored response and embedding."""
-        self._db.execute("DELETE FROM responses")
-        self._db.execute("DELETE FROM vectors")
+        """Delete every stored response and embedding (the waiting ones too)."""
+        with self._lock:
+            self._pending.clear()
+            self._db.execute("DELETE FROM responses")
+            self._db.execute("DELETE FROM vectors")
 
     def close(self) -> None:
-        """Close the database connection."""
-        self._db.close()
+        """Write the waiting responses and close the database connection.
+
+        Safe to call twice.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                self._write_pending()
+            finally:
+                self._closed = True
+                self._db.close()
+                _OPEN_CACHES.discard(self)
 
     def __repr__(self) -> str:
         return f"ResponseCache(path={str(self.path)!r})"
+
+
+#: Caches not closed yet: their waiting responses are written at interpreter exit.
+_OPEN_CACHES: weakref.WeakSet[ResponseCache] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_open_caches() -> None:
+    for cache in list(_OPEN_CACHES):
+        try:
+            cache.flush()
+        except sqlite3.Error as exc:  # exiting: say what was lost, don't raise
+            logger.warning("the response cache %s could not be written: %s", cache.path, exc)
 
 
 def open_cache(option: bool | str | Path | ResponseCache) -> ResponseCache | None:
@@ -308,14 +459,15 @@ class CachedProvider(Provider):
         # (on_unsupported="drop") must not make a stored answer look like a sampled one.
         request = self.inner.check(request)
         fingerprint = self.fingerprint()
-        base_key = ResponseCache.key(fingerprint, request, self.sample_index, 0)
-        occurrence = self._seen[base_key]
-        self._seen[base_key] += 1
-        key = (
-            base_key
-            if occurrence == 0
-            else ResponseCache.key(fingerprint, request, self.sample_index, occurrence)
-        )
+        # The key's canonical text is also what the cache stores as the request, so the
+        # request is serialised once per key.
+        canonical = _canonical(fingerprint, request, self.sample_index, 0)
+        key = _digest(canonical)
+        occurrence = self._seen[key]
+        self._seen[key] += 1
+        if occurrence:
+            canonical = _canonical(fingerprint, request, self.sample_index, occurrence)
+            key = _digest(canonical)
         if not self.refresh and self.cache is not None:
             stored = self.cache.get(key)
             if stored is not None:
@@ -324,7 +476,7 @@ class CachedProvider(Provider):
         completion = await self._fetch(request, key)
         self.misses += 1
         if self.cache is not None and self.stores:
-            self.cache.put(key, fingerprint, request, completion)
+            self.cache.put(key, fingerprint, request, completion, request_json=canonical)
         return completion
 
     async def _fetch(self, request: CompletionRequest, key: str) -> Completion:
@@ -346,6 +498,10 @@ class CachedProvider(Provider):
         return await self.inner.prompt_logprobs(
             text, rolling=rolling, context_size=context_size, stride=stride
         )
+
+
+def _digest(canonical: str) -> str:
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _canonical(

@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import itertools
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeAlias
 
@@ -36,7 +37,9 @@ class FakeProvider(Provider):
 
     A reply that is an exception instance is raised instead, to script failures.
     Every request is kept in :attr:`requests`. Token usage counts whitespace-separated
-    words, so tests can check that usage adds up.
+    words, so tests can check that usage adds up. Blocking calls (``strategy.run``,
+    ``complete_sync``) answer without an event loop (``Provider._generate_sync``), with
+    the same replies; ``latency`` is then a blocking sleep.
 
     Its :meth:`fingerprint` (which keys the response cache) holds the model, the cost per
     call and a hash of the script: a list or dict script by its replies, a callable by its
@@ -116,6 +119,17 @@ class FakeProvider(Provider):
         self.requests.append(request)
         if self.latency:
             await asyncio.sleep(self.latency)
+        return self._reply(request)
+
+    def _generate_sync(self, request: CompletionRequest) -> Completion:
+        # The blocking route (Strategy.run, complete_sync): the same reply, no event loop.
+        self.requests.append(request)
+        if self.latency:
+            time.sleep(self.latency)
+        return self._reply(request)
+
+    def _reply(self, request: CompletionRequest) -> Completion:
+        """The scripted completion for ``request``: the one rule behind both routes."""
         params = request.params
         n = params.n or 1
         texts: list[str] = []
@@ -133,9 +147,9 @@ class FakeProvider(Provider):
         else:
             # Nothing to cut or annotate: the common case, kept cheap because benchmarks
             # use this fake to measure promptlab's own per-call overhead.
-            choices = tuple(Choice(text, "stop", None, i) for i, text in enumerate(texts))
-        prompt_words = sum(len(m.content.split()) for m in request.messages)
-        usage = Usage(prompt_words, sum(len(t.split()) for t in texts))
+            choices = tuple([Choice(text, "stop", None, i) for i, text in enumerate(texts)])
+        prompt_words = sum([len(m.content.split()) for m in request.messages])
+        usage = Usage(prompt_words, sum([len(t.split()) for t in texts]))
         cost = None if self.cost_per_call is None else self.cost_per_call * n
         return Completion(choices, usage, model=self.model, provider=self.name, cost_usd=cost)
 

@@ -17,9 +17,10 @@ import re
 import secrets
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from promptlab.completion import Choice, Completion, CompletionRequest, TokenLogprob, Usage
 from promptlab.errors import (
@@ -38,6 +39,13 @@ from promptlab.providers.llama_cpp_likelihood import PromptCaptured, score_conti
 #: Generation length when ``max_tokens`` is not set: llama.cpp would otherwise run to the
 #: end of the context window.
 DEFAULT_MAX_TOKENS = 512
+#: Longest prompt piece evaluated in one batch: a message longer than this is cut every
+#: PIECE_TOKENS tokens, so a long shared start is reused in whole pieces of this size.
+PIECE_TOKENS = 256
+#: A last prompt piece shorter than this joins the one before it (see :func:`_piece_ends`).
+_SHORT_TAIL = 16
+#: How the KV cache is reused across requests (see :class:`LlamaCppProvider`).
+PrefixCache = Literal["reproducible", "longest"]
 
 
 class LlamaCppProvider(Provider):
@@ -48,17 +56,36 @@ class LlamaCppProvider(Provider):
     max_tokens, n and token logprobs.
 
     For ``n > 1`` it samples n times in a row; llama.cpp keeps the prompt in its KV cache
-    between samples, so only the first sample evaluates the prompt. Each request starts
-    from an empty cache, so a request gives the same result whatever ran before it.
-    Sample ``i`` uses seed ``seed + i`` when a seed is set, and a fresh random seed
-    otherwise. Calls are serialised (one llama.cpp context) and run in a worker thread,
-    so the event loop stays free. Cost is always 0.
+    between samples, so only the first sample evaluates the prompt. Sample ``i`` uses seed
+    ``seed + i`` when a seed is set, and a fresh random seed otherwise.
+
+    Across requests the KV cache is reused too, in a way that cannot change a result
+    (``prefix_cache="reproducible"``, the default): a prompt is always evaluated in the same
+    pieces, cut after each end-of-turn token (so at message boundaries), every
+    :data:`PIECE_TOKENS` tokens within a long message, and before its last token, which is
+    evaluated alone (a short last piece joins the one before). A piece is computed from its
+    own tokens and the pieces before it only, so a piece the previous request left in the
+    cache is exactly what evaluating it again would give, and only whole matching pieces are
+    reused. The same seed, parameters and prompt therefore give the same reply whatever ran
+    before, and a seeded sample is the same first in its request or later
+    (self-consistency's batches reproduce the samples of one ``n`` request).
+    ``prefix_cache="longest"`` instead reuses the longest cached token prefix, as
+    llama-cpp-python does by itself: it saves re-evaluating the rest of a partly shared
+    message, but llama.cpp's logits depend slightly on how a prompt was split into batches,
+    so a reply may then depend on which request ran before.
+
+    Calls are serialised (one llama.cpp context) and run in a worker thread, so the event
+    loop stays free; blocking calls (``complete_sync``, ``Strategy.run``) run in the
+    calling thread. Cost is always 0.
 
     Args:
         model_path: A ``.gguf`` file; the bundled SmolLM2-135M-Instruct by default.
         n_ctx: Context window in tokens.
         n_threads: CPU threads; llama.cpp's default when None.
         chat_format: A llama-cpp-python chat format name, to override the model's template.
+        prefix_cache: ``"reproducible"`` (default) reuses cached prompt pieces only where
+            that cannot change a reply; ``"longest"`` reuses the longest cached prefix,
+            trading call-order independence for less prompt evaluation.
         on_unsupported: See :class:`~promptlab.providers.base.Provider`.
 
     Example:
@@ -80,47 +107,60 @@ class LlamaCppProvider(Provider):
         n_ctx: int = 2048,
         n_threads: int | None = None,
         chat_format: str | None = None,
+        prefix_cache: PrefixCache = "reproducible",
         on_unsupported: OnUnsupported = "error",
     ) -> None:
         super().__init__(on_unsupported=on_unsupported)
+        if prefix_cache not in ("reproducible", "longest"):
+            raise ConfigurationError(
+                f"prefix_cache={prefix_cache!r} is not a prefix-cache mode. Use "
+                "'reproducible' (replies never depend on call order) or 'longest' (reuse "
+                "the longest cached prefix; replies may depend on what ran before)."
+            )
+        self.prefix_cache: PrefixCache = prefix_cache
         self.model_path, self.model = gguf_model(model_path)
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.chat_format = chat_format
         self._models: dict[bool, Any] = {}
+        #: Per model variant, the prompt pieces its KV cache holds (reproducible mode).
+        self._pieces: dict[bool, _PromptPieces] = {}
         self._lock = threading.Lock()
         #: Prompt tokens llama.cpp actually evaluated (the rest came from its KV cache).
         self.prompt_tokens_evaluated = 0
 
     def _fingerprint_settings(self) -> dict[str, Any]:
         """The model file (name, size, sampled content hash), the chat format, the context size, the
-        default ``max_tokens`` and the llama-cpp-python version."""
+        default ``max_tokens``, how the prompt is evaluated and the llama-cpp-python version."""
         return {
             "model_file": file_identity(self.model_path),
             "chat_format": self.chat_format,
             "n_ctx": self.n_ctx,
             "default_max_tokens": DEFAULT_MAX_TOKENS,
+            "prompt_evaluation": (
+                f"pieces-{PIECE_TOKENS}" if self.prefix_cache == "reproducible" else "longest"
+            ),
             "llama_cpp_python": _llama_cpp_version(),
         }
 
     async def _generate(self, request: CompletionRequest) -> Completion:
-        return await asyncio.to_thread(self._generate_blocking, request)
+        return await asyncio.to_thread(self._generate_sync, request)
 
-    def _generate_blocking(self, request: CompletionRequest) -> Completion:
+    def _generate_sync(self, request: CompletionRequest) -> Completion:
         params = request.params
         messages = [m.to_dict() for m in request.messages]
+        logits_all = bool(params.logprobs)
         with self._lock:
-            llama = self._load(logits_all=bool(params.logprobs))
-            # Start each request from an empty KV cache. Reusing a previous request's prefix
-            # changes the floating-point path (batched vs one-token evaluation), which can flip
-            # a greedy choice, so seed + temperature 0 would not reproduce. Samples within the
-            # request still reuse the prompt's KV cache.
-            llama.reset()
+            llama = self._load(logits_all=logits_all)
             messages, protected = _protect_contents(llama, messages)
+            primed = 0
+            if self.prefix_cache == "reproducible":
+                primed = self._prime_prompt(llama, logits_all, messages, protected)
             choices, usage = [], Usage()
             for index in range(params.n or 1):
                 seed = params.sample_seed(index)
                 response, evaluated = self._sample(llama, messages, params, seed, protected)
+                evaluated += primed if index == 0 else 0
                 choices.append(_choice(response["choices"][0], index, params.top_logprobs))
                 prompt_tokens = response["usage"]["prompt_tokens"]
                 usage = usage + Usage(
@@ -206,6 +246,7 @@ class LlamaCppProvider(Provider):
     ) -> PromptLogprobs:
         with self._lock:
             llama = self._load(logits_all=True)
+            self._pieces.pop(True, None)  # scoring rewrites this model's KV cache
             return score_continuation(
                 llama,
                 context,
@@ -226,20 +267,57 @@ class LlamaCppProvider(Provider):
         formatted prompt, so the context is exactly what generation would see.
         """
         safe, protected = _protect_contents(llama, [m.to_dict() for m in messages])
-        llama._promptlab_protected = protected
-        llama._promptlab_capture = True
-        try:
-            llama.create_chat_completion(messages=safe, max_tokens=1)
-        except PromptCaptured as captured:
-            return captured.tokens
-        finally:
-            llama._promptlab_capture = False
-            llama._promptlab_protected = None
-        raise ConfigurationError(
-            f"The chat format {llama.chat_format!r} does not tokenize its prompt in the usual "
-            "way, so the rendered prompt cannot be scored as a context. Give the context as a "
-            "string instead."
-        )
+        tokens = _captured_prompt_tokens(llama, safe, protected)
+        if tokens is None:
+            raise ConfigurationError(
+                f"The chat format {llama.chat_format!r} does not tokenize its prompt in the "
+                "usual way, so the rendered prompt cannot be scored as a context. Give the "
+                "context as a string instead."
+            )
+        return tokens
+
+    def _prime_prompt(
+        self,
+        llama: Any,
+        logits_all: bool,
+        messages: list[dict[str, str]],
+        protected: dict[str, str],
+    ) -> int:
+        """Leave every prompt token but the last in the KV cache; return how many were evaluated.
+
+        The prompt is evaluated in the pieces :func:`_piece_ends` cuts, keeping the leading
+        pieces the cache already holds from the previous request (same cut, same tokens).
+        llama-cpp-python then finds the cached prefix and evaluates the last token alone,
+        for the first sample as for every later one.
+        """
+        # Forget the cached pieces until the new ones are in place: if anything below
+        # fails, the next request starts clean.
+        cached = self._pieces.pop(logits_all, None)
+        tokens = _captured_prompt_tokens(llama, messages, protected)
+        if tokens is None or len(tokens) < 2 or len(tokens) >= llama.n_ctx():
+            # A handler that does not tokenize its prompt the usual way, or a prompt that
+            # llama-cpp-python will reject as too long: start clean and let it generate.
+            llama.reset()
+            return 0
+        prefix = tokens[:-1]
+        ends = _piece_ends(llama, prefix, min(PIECE_TOKENS, llama.n_batch))
+        reused = 0
+        if cached is not None and llama.n_tokens >= cached.ends[-1]:
+            for end, cached_end in zip(ends, cached.ends, strict=False):
+                if end != cached_end or prefix[reused:end] != cached.tokens[reused:end]:
+                    break
+                reused = end
+        if reused == 0:
+            llama.reset()
+        llama.n_tokens = reused
+        start = reused
+        for end in ends:
+            if end > start:
+                llama.eval(prefix[start:end])
+                start = end
+        self._pieces[logits_all] = _PromptPieces(prefix, ends)
+        self.prompt_tokens_evaluated += len(prefix) - reused
+        return len(prefix) - reused
 
     def _load(self, *, logits_all: bool) -> Any:
         # Logprobs need llama.cpp to keep logits for every position, which costs memory and
@@ -306,6 +384,62 @@ class LlamaCppProvider(Provider):
             for model in self._models.values():
                 model.close()
             self._models.clear()
+            self._pieces.clear()
+
+
+@dataclass(frozen=True)
+class _PromptPieces:
+    """The prompt prefix a model's KV cache holds, and where its evaluation pieces end."""
+
+    tokens: list[int]
+    ends: list[int]
+
+
+def _piece_ends(llama: Any, tokens: Sequence[int], longest: int) -> list[int]:
+    """Where the evaluation pieces of ``tokens`` end: after each end-of-turn token, after
+    ``longest`` tokens without one, and at the end.
+
+    A cut depends only on the tokens before it, so two prompts that share a prefix share
+    its cuts too. The one exception: a last piece shorter than :data:`_SHORT_TAIL` tokens
+    (typically the assistant turn's opening) joins the piece before it, which saves a
+    llama.cpp call per request. Reuse stays exact whatever the cuts: only pieces with the
+    same ends and tokens are ever reused.
+    """
+    from llama_cpp import llama_vocab_is_eog
+
+    vocab = llama._model.vocab
+    ends: list[int] = []
+    start = 0
+    for position, token in enumerate(tokens, start=1):
+        if position - start == longest or llama_vocab_is_eog(vocab, token):
+            ends.append(position)
+            start = position
+    if start < len(tokens):
+        previous = ends[-2] if len(ends) > 1 else 0
+        if ends and len(tokens) - start < _SHORT_TAIL and len(tokens) - previous <= longest:
+            ends.pop()
+        ends.append(len(tokens))
+    return ends
+
+
+def _captured_prompt_tokens(
+    llama: Any, messages: list[dict[str, str]], protected: dict[str, str]
+) -> list[int] | None:
+    """The tokens of ``messages`` formatted by the chat handler, as generation would see them.
+
+    Runs llama-cpp-python's own chat handler and stops it when it tokenizes the formatted
+    prompt; None if it never does (the handler then generated one token instead).
+    """
+    llama._promptlab_protected = protected
+    llama._promptlab_capture = True
+    try:
+        llama.create_chat_completion(messages=messages, max_tokens=1)
+    except PromptCaptured as captured:
+        return captured.tokens
+    finally:
+        llama._promptlab_capture = False
+        llama._promptlab_protected = None
+    return None
 
 
 def _llama_cpp_version() -> str | None:

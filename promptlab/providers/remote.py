@@ -134,6 +134,7 @@ class RemoteProvider(Provider, Generic[C]):
     base_url: str | None = None
     default_headers: dict[str, str] | None = None
     _api_key: SecretStr | None = None
+    _safe_base_url: tuple[str, str] | None = None
 
     def __init__(
         self,
@@ -206,10 +207,13 @@ class RemoteProvider(Provider, Generic[C]):
 
     async def _send(self, request: CompletionRequest, call: Callable[[], Awaitable[T]]) -> T:
         """Run ``call`` under the rate limiter, timeout, error translation and retries."""
-        tokens = estimate_tokens(request, self.assumed_output_tokens)
+        limiter = self.rate_limiter
+        # Estimated only when a limit needs it; most providers have none.
+        tokens = estimate_tokens(request, self.assumed_output_tokens) if limiter.enabled else 1
 
         async def attempt() -> T:
-            await self.rate_limiter.acquire(tokens)
+            if limiter.enabled:
+                await limiter.acquire(tokens)
             try:
                 if self.timeout is None:
                     return await call()
@@ -279,7 +283,15 @@ class RemoteProvider(Provider, Generic[C]):
 
     def _fingerprint_settings(self) -> dict[str, Any]:
         """The endpoint (without credentials); never the API key or headers."""
-        return {"base_url": None if self.base_url is None else safe_url(self.base_url)}
+        url = self.base_url
+        if url is None:
+            return {"base_url": None}
+        # Asked once per cell; parsing the URL each time cost more than the rest of the
+        # fingerprint. Keyed by the URL, so a changed base_url is seen.
+        cached = self._safe_base_url
+        if cached is None or cached[0] != url:
+            cached = self._safe_base_url = (url, safe_url(url))
+        return {"base_url": cached[1]}
 
     def _describe(self) -> dict[str, Any]:
         """Fields shown by ``repr``; never the API key."""

@@ -119,6 +119,8 @@ class VendorAPIProvider(RemoteProvider[Any]):
             api_key, api_key_env, self.key_env, official=official, provider=self.name
         )
         self.default_headers = default_headers
+        #: The variable the key was read from (a name, never the key), for batch status.
+        self.api_key_env = api_key_env
 
     @classmethod
     def is_official(cls, base_url: str | None) -> bool:

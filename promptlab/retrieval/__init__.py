@@ -24,18 +24,45 @@ Example:
     ...     print(doc.id, doc.score, doc.text)
 """
 
-from promptlab.retrieval._bm25 import BM25Retriever
-from promptlab.retrieval._chunking import chunk_documents
-from promptlab.retrieval._corpus import load_corpus
-from promptlab.retrieval._deeplake import DeepLakeRetriever
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import lazy_loader
+
 from promptlab.retrieval._document import Document
-from promptlab.retrieval._embedder import Embedder
-from promptlab.retrieval._embedding import EmbeddingRetriever
-from promptlab.retrieval._langchain import LangChainRetriever
-from promptlab.retrieval._langchain_embedder import LangChainEmbedder
-from promptlab.retrieval._llama_cpp_embedder import LlamaCppEmbedder
-from promptlab.retrieval._openai_embedder import OpenAIEmbedder
 from promptlab.retrieval._retriever import Retriever
+
+if TYPE_CHECKING:
+    from promptlab.retrieval._bm25 import BM25Retriever
+    from promptlab.retrieval._chunking import chunk_documents
+    from promptlab.retrieval._corpus import load_corpus
+    from promptlab.retrieval._deeplake import DeepLakeRetriever
+    from promptlab.retrieval._embedder import Embedder
+    from promptlab.retrieval._embedding import EmbeddingRetriever
+    from promptlab.retrieval._langchain import LangChainRetriever
+    from promptlab.retrieval._langchain_embedder import LangChainEmbedder
+    from promptlab.retrieval._llama_cpp_embedder import LlamaCppEmbedder
+    from promptlab.retrieval._openai_embedder import OpenAIEmbedder
+
+# The retrievers and embedders pull in NumPy, the OpenAI provider and Deep Lake, which a
+# strategy that only needs ``Document`` and ``Retriever`` must not pay for at import time
+# (``import promptlab; promptlab.ZeroShot``): they load on first use.
+__getattr__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "_bm25": ["BM25Retriever"],
+        "_chunking": ["chunk_documents"],
+        "_corpus": ["load_corpus"],
+        "_deeplake": ["DeepLakeRetriever"],
+        "_embedder": ["Embedder"],
+        "_embedding": ["EmbeddingRetriever"],
+        "_langchain": ["LangChainRetriever"],
+        "_langchain_embedder": ["LangChainEmbedder"],
+        "_llama_cpp_embedder": ["LlamaCppEmbedder"],
+        "_openai_embedder": ["OpenAIEmbedder"],
+    },
+)[0]
 
 __all__ = [
     "BM25Retriever",

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from promptlab._frozen import fast_init
 from promptlab.answers import AnswerExtractor, as_extractor, reply_answer, stopped_for_length
 from promptlab.completion import Choice, Completion, CompletionRequest, Usage
 from promptlab.messages import Message
@@ -19,6 +20,7 @@ from promptlab.sync import run_sync
 from promptlab.templating.template import PromptTemplate
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Sample:
     """One sampled reply and the answer extracted from it.
@@ -41,6 +43,7 @@ class Sample:
         return stopped_for_length(self.finish_reason)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class StrategyResult:
     """What a strategy run produced.
@@ -233,30 +236,8 @@ class Strategy:
             **overrides: Per-call generation parameters, over everything else.
         """
         variables = await self.atemplate_inputs(inputs)
-        messages = self.template.render(variables)
-        retrieved = retrieved_passages(variables) if self.has_context else ()
-        request = CompletionRequest(
-            messages, self.resolve_params(params, overrides), request_key_part(retrieved)
-        )
-        completion = await provider.complete(request)
-        samples = tuple([self.read_choice(c) for c in completion.choices])
-        return StrategyResult(
-            answer=samples[0].answer if samples else None,
-            samples=samples,
-            messages=messages,
-            usage=completion.usage,
-            latency_s=completion.latency_s,
-            cost_usd=completion.cost_usd,
-            calls=completion.calls,
-            strategy=self.name,
-            template=self.template.name,
-            template_hash=self.template.hash,
-            params=request.params,
-            no_answer=[s.answer for s in samples].count(None),
-            completions=(completion,),
-            shots=shot_ids(variables) if self.has_examples else (),
-            retrieved=retrieved,
-        )
+        request = self.request_for(variables, params, overrides)
+        return self.result_of(variables, request, await provider.complete(request))
 
     def run(
         self,
@@ -266,8 +247,67 @@ class Strategy:
         params: GenerationParams | Mapping[str, Any] | None = None,
         **overrides: Any,
     ) -> StrategyResult:
-        """Blocking :meth:`arun`; works in scripts and inside notebooks."""
-        return run_sync(self.arun(inputs, provider, params=params, **overrides))
+        """Blocking :meth:`arun`; works in scripts and inside notebooks.
+
+        When the strategy's inputs need nothing awaited (:meth:`prepares_inputs_sync`) and
+        it keeps :meth:`arun`'s single call, the request is built here and sent with
+        :meth:`Provider.complete_sync <promptlab.providers.base.Provider.complete_sync>`,
+        which skips the event loop for backends with a synchronous call; the result is the
+        one :meth:`arun` gives. Otherwise :meth:`arun` runs through
+        :func:`~promptlab.sync.run_sync`.
+        """
+        if not (type(self).arun is Strategy.arun and self.prepares_inputs_sync()):
+            return run_sync(self.arun(inputs, provider, params=params, **overrides))
+        variables = self.template_inputs(inputs)
+        request = self.request_for(variables, params, overrides)
+        return self.result_of(variables, request, provider.complete_sync(request))
+
+    def prepares_inputs_sync(self) -> bool:
+        """True when :meth:`template_inputs` gives what :meth:`atemplate_inputs` would.
+
+        That is, preparing the inputs awaits nothing, so :meth:`run` can build the request
+        without an event loop. True unless a subclass overrides :meth:`atemplate_inputs`
+        (a search that runs async); such a subclass may override this too.
+        """
+        return type(self).atemplate_inputs is Strategy.atemplate_inputs
+
+    def request_for(
+        self,
+        variables: Mapping[str, Any],
+        params: GenerationParams | Mapping[str, Any] | None,
+        overrides: Mapping[str, Any] | None,
+    ) -> CompletionRequest:
+        """The request :meth:`arun` and :meth:`run` send for these template variables."""
+        messages = self.template.render(variables)
+        resolved = self.resolve_params(params, overrides)
+        if not self.has_context:
+            return CompletionRequest(messages, resolved)
+        return CompletionRequest(
+            messages, resolved, request_key_part(retrieved_passages(variables))
+        )
+
+    def result_of(
+        self, variables: Mapping[str, Any], request: CompletionRequest, completion: Completion
+    ) -> StrategyResult:
+        """The :class:`StrategyResult` of one call: every choice read as a :class:`Sample`."""
+        samples = tuple([self.read_choice(c) for c in completion.choices])
+        return StrategyResult(
+            answer=samples[0].answer if samples else None,
+            samples=samples,
+            messages=request.messages,
+            usage=completion.usage,
+            latency_s=completion.latency_s,
+            cost_usd=completion.cost_usd,
+            calls=completion.calls,
+            strategy=self.name,
+            template=self.template.name,
+            template_hash=self.template.hash,
+            params=request.params,
+            no_answer=sum(1 for s in samples if s.answer is None),
+            completions=(completion,),
+            shots=shot_ids(variables) if self.has_examples else (),
+            retrieved=retrieved_passages(variables) if self.has_context else (),
+        )
 
     def as_runnable(
         self,

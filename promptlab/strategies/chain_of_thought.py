@@ -80,6 +80,9 @@ class ChainOfThought(Strategy):
             return super().template_inputs(inputs)
         return self._with_own_settings(await self.base.atemplate_inputs(inputs))
 
+    def prepares_inputs_sync(self) -> bool:
+        return self.base is None or self.base.prepares_inputs_sync()
+
     def _with_own_settings(self, variables: dict[str, Any]) -> dict[str, Any]:
         """The base's variables, plus this strategy's system prompt and answer format."""
         for key, value in super().template_inputs({}).items():

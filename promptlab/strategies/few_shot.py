@@ -127,3 +127,12 @@ class FewShot(Strategy):
         variables = super().template_inputs(inputs)
         variables["examples"] = await self.aselect_examples(inputs)
         return variables
+
+    def prepares_inputs_sync(self) -> bool:
+        # A selector without ``aselect`` selects the same examples on both paths.
+        own = type(self)
+        return (
+            own.template_inputs is FewShot.template_inputs
+            and own.atemplate_inputs is FewShot.atemplate_inputs
+            and getattr(self.selector, "aselect", None) is None
+        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -173,6 +172,8 @@ class RAG(Strategy):
             )
         # The search and the base's own preparation (say, similar few-shot examples) are
         # independent: run them side by side.
+        import asyncio  # here, not at the top: importing strategies stays free of asyncio
+
         passages, variables = await asyncio.gather(
             self.aretrieve(inputs), self.base.atemplate_inputs(inputs)
         )

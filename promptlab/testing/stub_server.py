@@ -83,6 +83,8 @@ class StubServer:
         batch_reject_first_n: The first batches are rejected at validation.
         batch_hook: ``hook(event, info)`` called at each batch step (see
             :mod:`promptlab.testing.stub_batches`); it runs in the server's thread.
+        batch_api_key: When set, the batch endpoints answer 401 unless the request
+            carries this key (a server that needs its own key).
 
     Example::
 
@@ -114,6 +116,7 @@ class StubServer:
         batch_error_first_n: int = 0,
         batch_reject_first_n: int = 0,
         batch_hook: BatchHook | None = None,
+        batch_api_key: str | None = None,
     ) -> None:
         if not max_lifetime > 0:
             raise ConfigurationError(
@@ -142,6 +145,7 @@ class StubServer:
             error_first_n=batch_error_first_n,
             reject_first_n=batch_reject_first_n,
             hook=batch_hook,
+            api_key=batch_api_key,
         )
         self._endpoints = StubEndpoints(behaviour, batches)
         self._max_lifetime = max_lifetime

@@ -22,7 +22,8 @@ from bench.loopback_server import running_server
 def test_overhead_measures_every_setup(capsys):
     rows = overhead.measure(rounds=1, target_s=0.001)
     measured = {row.name for row in rows if row.seconds is not None}
-    assert {"floor", "promptlab ZeroShot", "promptlab ChainOfThought"} <= measured
+    expected = {"floor", "promptlab ZeroShot", "promptlab ChainOfThought", overhead.ASYNC_ONLY_ROW}
+    assert expected <= measured
     overhead.print_table(rows, rounds=1)
     assert "promptlab ZeroShot" in capsys.readouterr().out
 
@@ -89,10 +90,22 @@ def test_answers_are_encoded_with_the_correct_one_as_zero():
 
 
 def test_cache_rerun_makes_no_provider_calls():
-    rows, (key_s, get_s) = cache.measure(cells=40, repeats=1)
+    rows, (key_s, get_s), floors = cache.measure(cells=40, repeats=1)
     first, rerun, resume = rows
     assert first.calls == 40 and rerun.calls == 0 and resume.calls == 0
     assert rerun.cached_cells == 40 and key_s > 0 and get_s > 0
+    assert len(floors) == 2 and all(0 < floor < 0.1 for floor in floors)
+
+
+def test_cache_overhead_rows_hold_the_runner_to_one_bare_call():
+    def row(name: str, seconds: float) -> cache.Row:
+        return cache.Row(name, [seconds], 0, 1000, 1000)
+
+    fast = [row("first", 0.15), row("rerun", 0.25), row("resume", 0.01)]
+    (first, rerun) = cache.runner_overhead(fast, 1e-4)
+    assert first[1] == pytest.approx(5e-5) and first[2] == pytest.approx(0.5) and first[3] is True
+    assert rerun[1] == pytest.approx(1.5e-4) and rerun[3] is False  # 1.5 bare calls: MISS
+    assert cache.print_table(fast, (1e-5, 1e-5), 1, [1e-4]) is False
 
 
 def test_memory_child_reports_a_peak():
@@ -113,3 +126,34 @@ def test_concurrency_clients_run_against_the_loopback_server(monkeypatch):
 
 def test_run_all_names_the_machine():
     assert "CPUs" in run_all.machine()
+
+
+def test_the_loss_target_is_a_non_inferiority_verdict():
+    def row(saved, diff, low):
+        return {"saved_pct": saved, "acc_diff_pts": diff, "ci_low_pts": low}
+
+    assert "PASS" in self_consistency.verdict_for(row(50.0, -0.6, -0.95))[0]
+    # The point estimate meets "<= 1 point lost" but the CI does not rule out more.
+    assert "point only" in self_consistency.verdict_for(row(50.0, -0.6, -1.25))[0]
+    assert "MISS" in self_consistency.verdict_for(row(49.9, -0.1, -0.3))[0]
+    assert "MISS" in self_consistency.verdict_for(row(60.0, -1.05, -1.6))[0]
+
+
+def test_pooled_seeds_narrow_the_interval_by_root_n():
+    rows = [
+        {"saved_pct": s, "acc_diff_pts": -0.5, "ci_low_pts": -1.5, "ci_high_pts": 0.5}
+        for s in (40.0, 50.0, 60.0, 50.0)
+    ]
+    saved, diff, low, high = self_consistency.pooled(rows)
+    assert (saved, diff) == (50.0, -0.5)
+    assert (high - low) == pytest.approx(2.0 / 2)  # four seeds: half the width of one
+
+
+def test_the_mix_oracle_stops_where_its_fitted_loss_allows():
+    from bench.sc_simulation import MixOracle
+
+    oracle = MixOracle(cost=0.0, n_train=400, seed=1)
+    assert oracle.decide(["A"] * 9).stop  # 9-0 with 7 left cannot be overtaken
+    assert not oracle.decide(["A", "B"]).stop  # a 1-1 split is expected to lose at cost 0
+    generous = MixOracle(cost=1.0, n_train=400, seed=1)
+    assert generous.decide(["A", "A"]).stop

@@ -195,6 +195,31 @@ def test_a_rejected_batch_is_sent_again(vendor: str, tmp_path: Path) -> None:
     assert "rejects this batch" in str(next(iter(records)).rejected)
 
 
+def test_each_result_is_taken_by_its_cell_before_the_next_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Memory stays flat only if a result's completion is let go as its line is read: the
+    # whole results file arrives in one chunk here, and without a hand-over every line
+    # would become a completion before any cell had finished.
+    from promptlab.providers.batch._openai import OpenAIBatchAPI
+
+    finished_when_read: list[int] = []
+    stream = OpenAIBatchAPI.results
+
+    async def watched(self: Any, batch_id: str, status: Any) -> Any:
+        async for item in stream(self, batch_id, status):
+            cells_file = tmp_path / "cells.jsonl"
+            finished_when_read.append(
+                len(cells_file.read_text().splitlines()) if cells_file.exists() else 0
+            )
+            yield item
+
+    monkeypatch.setattr(OpenAIBatchAPI, "results", watched)
+    with StubServer.in_thread() as srv:
+        assert run(provider("openai", srv), tmp_path, n_tasks=20).cells["ok"].all()
+    assert finished_when_read == list(range(20))
+
+
 def test_a_batch_created_although_its_reply_was_lost_is_adopted(tmp_path: Path) -> None:
     def lose_first_reply(event: str, info: dict[str, Any]) -> None:
         if event == "batch_created" and len(srv.batches.batches) == 1:
@@ -236,6 +261,59 @@ def test_cancel_stops_open_batches_and_their_cells_error_as_canceled(
     assert cells["error_type"].tolist() == ["BatchRequestError"] * 4
     assert "cancel" in cells["error_message"][0]
     assert len(srv.batches.batches) == 1  # canceled requests are not resent in the same run
+
+
+@pytest.mark.parametrize("vendor", ["openai", "anthropic"])
+def test_status_and_cancel_reach_a_server_that_needs_its_own_key(
+    vendor: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STUB_BATCH_KEY", "sk-stub-batch-key")
+    with StubServer.in_thread(batch_seconds=60, batch_api_key="sk-stub-batch-key") as srv:
+        prov = provider(vendor, srv, api_key_env="STUB_BATCH_KEY")
+        run(prov, tmp_path, options=BatchOptions(flush_after=0.05, wait=False))
+        reports = batch_status(tmp_path)
+        canceled = cancel_batches(tmp_path)
+    assert [(r.stage, r.state, r.note) for r in reports] == [("submitted", "in_progress", "")]
+    assert len(canceled) == 1 and canceled[0].state in ("cancelling", "canceling")
+    written = "".join(p.read_text() for p in (tmp_path / "batches").iterdir())
+    assert '"api_key_env": "STUB_BATCH_KEY"' in written
+    assert "sk-stub-batch-key" not in written
+
+
+def test_status_of_a_run_whose_key_was_given_in_code_asks_where_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STUB_BATCH_KEY", "sk-stub-batch-key")
+    with StubServer.in_thread(batch_seconds=60, batch_api_key="sk-stub-batch-key") as srv:
+        prov = provider("openai", srv, api_key="sk-stub-batch-key")
+        run(prov, tmp_path, options=BatchOptions(flush_after=0.05, wait=False))
+        unknown = batch_status(tmp_path)
+        with pytest.raises(ConfigurationError, match="--api-key-env"):
+            cancel_batches(tmp_path)
+        told = batch_status(tmp_path, api_key_env="STUB_BATCH_KEY")
+    assert "key given in code" in unknown[0].note and "--api-key-env" in unknown[0].note
+    assert (told[0].state, told[0].note) == ("in_progress", "")
+    assert "sk-stub-batch-key" not in (tmp_path / "batches" / "log.jsonl").read_text()
+
+
+def test_the_cli_is_told_which_variable_holds_a_key_given_in_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from promptlab.cli import app
+
+    monkeypatch.setenv("STUB_BATCH_KEY", "sk-stub-batch-key")
+    cli = CliRunner()
+    with StubServer.in_thread(batch_seconds=60, batch_api_key="sk-stub-batch-key") as srv:
+        prov = provider("openai", srv, api_key="sk-stub-batch-key")
+        run(prov, tmp_path, options=BatchOptions(flush_after=0.05, wait=False))
+        refused = cli.invoke(app, ["cancel", str(tmp_path)])
+        status = cli.invoke(app, ["status", str(tmp_path), "--api-key-env", "STUB_BATCH_KEY"])
+        cancel = cli.invoke(app, ["cancel", str(tmp_path), "--api-key-env", "STUB_BATCH_KEY"])
+    assert refused.exit_code != 0 and "--api-key-env" in refused.output
+    assert status.exit_code == 0 and "submitted  in_progress  4 requests" in status.output
+    assert cancel.exit_code == 0 and "cancelling  cancel requested" in cancel.output
 
 
 def test_status_and_cancel_of_a_directory_without_batches_say_so(tmp_path: Path) -> None:

@@ -103,7 +103,9 @@ async def test_different_model_or_messages_is_a_miss(tmp_path: Path) -> None:
 
 async def test_cache_persists_across_instances_and_keeps_logprobs(tmp_path: Path) -> None:
     fake = counting_provider()
-    first = await complete(fake, ResponseCache(tmp_path), 0, logprobs=True, top_logprobs=2)
+    writer = ResponseCache(tmp_path)
+    first = await complete(fake, writer, 0, logprobs=True, top_logprobs=2)
+    writer.close()  # writes the batch; another instance sees a response once it is written
     reopened = ResponseCache(tmp_path / "responses.sqlite")
     second = await complete(fake, reopened, 0, logprobs=True, top_logprobs=2)
     assert fake.calls == 1

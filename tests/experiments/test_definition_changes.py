@@ -14,6 +14,7 @@ from promptlab.experiments.analysis import Run
 from promptlab.experiments.arm import ArmSpec
 from promptlab.experiments.experiment import Experiment
 from promptlab.experiments.scoring import CallableScorer, NumericMatch
+from promptlab.experiments.store import CellRecord
 from promptlab.strategies import ZeroShot
 from promptlab.testing import FakeProvider
 
@@ -290,33 +291,30 @@ def test_a_run_stored_before_the_modules_moved_resumes_without_rescoring(
     assert len(resumed.cells) == 4
 
 
-def test_a_resume_with_nothing_to_do_reads_the_cells_once_and_returns_the_same_run(
+def test_a_resume_parses_no_whole_record_and_returns_the_same_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from promptlab.experiments.store import _reading
-
+    """Resuming needs only which cells are done: no record is parsed whole (prompts,
+    replies), neither to resume nor for the Run it returns until that is asked for data."""
     out = tmp_path / "run"
     first = run(build(fake()), out)
-    scans: list[Path] = []
-    real_scan = _reading.scan_cells
+    parsed: list[str] = []
+    real_from_json = CellRecord.from_json.__func__  # type: ignore[attr-defined]
 
-    def counting_scan(path: Path) -> Any:
-        scans.append(path)
-        return real_scan(path)
+    def counting_from_json(cls: type[CellRecord], line: str) -> CellRecord:
+        parsed.append(line)
+        return real_from_json(cls, line)  # type: ignore[no-any-return]
 
-    monkeypatch.setattr(_reading, "scan_cells", counting_scan)
-    import promptlab.experiments.store._run_directory as run_directory
-
-    monkeypatch.setattr(run_directory, "scan_cells", counting_scan)
+    monkeypatch.setattr(CellRecord, "from_json", classmethod(counting_from_json))
     provider = fake()
     resumed = run(build(provider), out)
-    assert provider.calls == 0 and len(scans) == 1
+    assert provider.calls == 0 and parsed == []
     assert resumed.cells.equals(Run.load(out).cells)
+    assert repr(resumed).startswith("Run('experiment': 4 cells done of 4, 0 errored")
     assert resumed.summary().equals(first.summary())
-    # A resume that runs a cell reads the directory again for its Run.
+    # A resume that runs a cell returns the run with it.
     (out / "cells.jsonl").write_text(
         "".join(line + "\n" for line in (out / "cells.jsonl").read_text().splitlines()[:-1])
     )
-    scans.clear()
     again = run(build(provider), out)
-    assert provider.calls == 1 and len(scans) == 2 and len(again.cells) == 4
+    assert provider.calls == 1 and len(again.cells) == 4 and len(again.records) == 4

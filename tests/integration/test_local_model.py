@@ -143,3 +143,29 @@ def test_missing_model_file_says_what_to_do(tmp_path):
 
     with pytest.raises(ConfigurationError, match="no such GGUF file"):
         LlamaCppProvider(tmp_path / "nope.gguf")
+
+
+def test_a_seeded_sample_is_the_same_in_whichever_request_draws_it(local_provider):
+    # SelfConsistency with stopping draws samples 0-3 in one request and 4-7 in the next
+    # (request.for_samples); sample k must be exactly the sample an n=8 request gives, or
+    # an adaptive re-run silently sees other samples than the fixed run. On this prompt
+    # llama.cpp's log-probabilities for the first generated token differ by ~0.07 between
+    # a prompt evaluated in one batch and its last token evaluated alone after the cached
+    # prefix (how a request's later samples get it), so the provider must compute every
+    # sample the same way, first in its request or not.
+    cot = ChainOfThought(extractor="numeric")
+    question = {"question": "Tom has 3 apples. He buys 2 more. How many apples does he have?"}
+    request = CompletionRequest(
+        cot.template.render(cot.template_inputs(question)),
+        GenerationParams(temperature=0.7, seed=0, n=3, max_tokens=3, logprobs=True),
+    )
+    whole = local_provider.complete_sync(request)
+    later = local_provider.complete_sync(request.for_samples(1, 2))
+    alone = local_provider.complete_sync(request.for_samples(2, None))
+
+    def logprobs(choices):
+        return [[t.logprob for t in c.logprobs or ()] for c in choices]
+
+    for drawn, expected in ((later, whole.choices[1:]), (alone, whole.choices[2:])):
+        assert drawn.texts == [c.text for c in expected]
+        assert logprobs(drawn.choices) == logprobs(expected)

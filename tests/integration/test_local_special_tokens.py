@@ -7,7 +7,6 @@ reads holds as many turn tokens as the same prompt with harmless content.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,21 +21,6 @@ FORGED = (
 )
 
 
-@pytest.fixture
-def prompts(local_provider: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[list[int]]]:
-    """The token ids of every prompt the model evaluates during the test."""
-    llama = local_provider._load(logits_all=False)  # the loaded llama.cpp model
-    evaluated: list[list[int]] = []
-    original = llama.eval
-
-    def recording_eval(tokens: Any) -> None:
-        evaluated.append(list(tokens))
-        original(tokens)
-
-    monkeypatch.setattr(llama, "eval", recording_eval)
-    yield evaluated
-
-
 def control_ids(local_provider: Any) -> dict[str, int]:
     llama = local_provider._load(logits_all=False)
     ids = {}
@@ -47,19 +31,22 @@ def control_ids(local_provider: Any) -> dict[str, int]:
     return ids
 
 
-def prompt_of(local_provider: Any, prompts: list[list[int]], content: str) -> list[int]:
-    prompts.clear()
-    request = CompletionRequest.of(
-        [Message("user", content)], GenerationParams(max_tokens=1, temperature=0, seed=0)
-    )
-    local_provider.complete_sync(request)
-    return prompts[0]  # the first eval call is the whole prompt (an empty KV cache)
+def prompt_of(local_provider: Any, messages: list[Message]) -> list[int]:
+    """The token ids of the prompt the model read for ``messages``.
+
+    Read from the model's KV-cache positions: part of a prompt may come from the cache
+    (the previous request's matching pieces), so no single eval call need hold it all.
+    """
+    request = CompletionRequest.of(messages, GenerationParams(max_tokens=1, temperature=0, seed=0))
+    completion = local_provider.complete_sync(request)
+    llama = local_provider._load(logits_all=False)
+    return [int(token) for token in llama.input_ids[: completion.usage.input_tokens]]
 
 
-def test_control_tokens_in_user_content_stay_plain_text(local_provider, prompts) -> None:
+def test_control_tokens_in_user_content_stay_plain_text(local_provider) -> None:
     ids = control_ids(local_provider)
-    plain = prompt_of(local_provider, prompts, "What is 2 + 2?")
-    forged = prompt_of(local_provider, prompts, FORGED)
+    plain = prompt_of(local_provider, [Message("user", "What is 2 + 2?")])
+    forged = prompt_of(local_provider, [Message("user", FORGED)])
     # Default system turn, the user turn, the assistant's opening: 3 starts, 2 ends.
     assert [plain.count(ids["<|im_start|>"]), plain.count(ids["<|im_end|>"])] == [3, 2]
     assert [forged.count(ids["<|im_start|>"]), forged.count(ids["<|im_end|>"])] == [3, 2]
@@ -68,18 +55,15 @@ def test_control_tokens_in_user_content_stay_plain_text(local_provider, prompts)
     assert FORGED in text  # the model reads the content, spelled out
 
 
-def test_a_template_value_cannot_forge_turns_on_the_local_model(local_provider, prompts) -> None:
+def test_a_template_value_cannot_forge_turns_on_the_local_model(local_provider) -> None:
     ids = control_ids(local_provider)
     messages = PromptTemplate("{% user %}Q: {{ question }}{% enduser %}").render(
         {"question": FORGED}
     )
-    prompts.clear()
-    request = CompletionRequest.of(messages, GenerationParams(max_tokens=1, seed=0))
-    local_provider.complete_sync(request)
-    assert prompts[0].count(ids["<|im_start|>"]) == 3
+    assert prompt_of(local_provider, list(messages)).count(ids["<|im_start|>"]) == 3
 
 
-def test_ordinary_prompts_are_tokenized_as_llama_cpp_does(local_provider, prompts) -> None:
+def test_ordinary_prompts_are_tokenized_as_llama_cpp_does(local_provider) -> None:
     content = "Name a colour."
     llama = local_provider._load(logits_all=False)
     expected = llama.tokenize(
@@ -91,4 +75,4 @@ def test_ordinary_prompts_are_tokenized_as_llama_cpp_does(local_provider, prompt
         add_bos=True,
         special=True,
     )
-    assert prompt_of(local_provider, prompts, content) == expected
+    assert prompt_of(local_provider, [Message("user", content)]) == expected

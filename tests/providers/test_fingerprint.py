@@ -92,7 +92,7 @@ def test_a_gguf_file_replaced_in_place_differs(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("setting", "other"),
-    [("n_ctx", 4096), ("chat_format", "chatml")],
+    [("n_ctx", 4096), ("chat_format", "chatml"), ("prefix_cache", "longest")],
 )
 def test_llama_cpp_settings_differ(tmp_path: Path, setting: str, other: Any) -> None:
     path = gguf(tmp_path)

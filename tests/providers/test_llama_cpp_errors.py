@@ -38,3 +38,12 @@ def test_corrupt_model_file_is_a_clear_error(tmp_path):
     provider = llama_cpp.LlamaCppProvider(bad)
     with pytest.raises(ConfigurationError, match="could not load"):
         provider.complete_sync(CompletionRequest.of([Message("user", "hi")]))
+
+
+def test_unknown_prefix_cache_mode_names_the_choices():
+    from promptlab import ConfigurationError
+
+    with pytest.raises(
+        ConfigurationError, match=r"prefix_cache='always'.*'reproducible'.*'longest'"
+    ):
+        llama_cpp.LlamaCppProvider(prefix_cache="always")  # type: ignore[arg-type]

@@ -238,3 +238,60 @@ async def test_the_real_openai_api_samples_natively_and_reports_cost() -> None:
     assert completion.choices[0].logprobs
     assert completion.usage.input_tokens > 0 and completion.cost_usd is not None
     assert completion.cost_usd > 0
+
+
+async def _serve_json(payload: object):
+    """A server answering every chat request with ``payload`` (status 200)."""
+    from aiohttp import web
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.json_response(payload)
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}/v1"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [],
+        {"choices": "none"},
+        {"choices": [{"message": {"content": "hi"}, "logprobs": {"content": [{"token": "h"}]}}]},
+    ],
+    ids=["a list", "choices not a list", "a logprob without its value"],
+)
+async def test_a_reply_without_the_chat_completions_shape_is_a_format_error(payload) -> None:
+    from promptlab.errors import ResponseFormatError
+
+    runner, url = await _serve_json(payload)
+    try:
+        with pytest.raises(ResponseFormatError, match="Chat Completions shape"):
+            await OpenAIProvider("m", base_url=url, max_retries=0).complete(ask())
+    finally:
+        await runner.cleanup()
+
+
+async def test_the_json_reply_and_the_sdks_model_read_the_same() -> None:
+    """Replies are read from their JSON; batch results pass the SDK's model: same result."""
+    from openai.types.chat import ChatCompletion
+
+    from promptlab.testing.stub_payloads import openai_completion
+
+    body = {"model": "m", "messages": [{"role": "user", "content": "q"}], "n": 2}
+    body.update(logprobs=True, top_logprobs=2)
+    reply = openai_completion(body, lambda messages, params: "Answer: 7", "x", 3)
+    runner, url = await _serve_json(reply)
+    try:
+        gpt = OpenAIProvider("m", base_url=url, max_retries=0)
+        sent = await gpt.complete(ask(n=2, logprobs=True, top_logprobs=2))
+    finally:
+        await runner.cleanup()
+    read = gpt._completion(ChatCompletion.model_validate(reply))
+    assert sent.texts == ["Answer: 7", "Answer: 7"] and sent.choices[0].logprobs
+    assert sent.choices[0].logprobs[0].top
+    assert (sent.choices, sent.usage, sent.model) == (read.choices, read.usage, read.model)
+    assert sent.usage.cached_input_tokens == read.usage.cached_input_tokens

@@ -132,3 +132,16 @@ def test_a_budget_aware_rule_gets_n_as_its_budget():
     assert len(result.samples) == 5 and result.answer == "7"
     assert result.stop_reason == "unbeatable: lead 5-0, 3 left after 5 samples"
     assert sc.stopping.max_n is None  # the strategy's rule is not changed by running it
+
+
+def test_batches_ask_for_the_seeds_one_request_would_use():
+    # Adaptive sampling in batches of 3 asks for samples 0-2, 3-5, 6-7 of the seeded
+    # request: seeds 10, 13, 16, so a provider that seeds sample k with seed + k (as
+    # LlamaCppProvider does) draws the very samples of the fixed n=8 run.
+    fake = FakeProvider(
+        ["Answer: 1", "Answer: 2"], cycle=True, capabilities=Capabilities(native_n=True, seed=True)
+    )
+    sc = SelfConsistency(ZeroShot(extractor="numeric"), n=8, stopping=BetaStop(0.99), batch_size=3)
+    result = sc.run({"question": "q"}, fake, seed=10)
+    assert [(r.params.seed, r.params.n) for r in fake.requests] == [(10, 3), (13, 3), (16, 2)]
+    assert len(result.samples) == 8 and result.stop_reason == "max n=8 reached"

@@ -16,7 +16,10 @@ import pandas as pd
 
 from promptlab.experiments.store import CellRecord
 
-__all__ = ["CellsTable", "cells_frame", "scorer_names"]
+__all__ = ["CellsBuilder", "CellsTable", "cells_frame", "scorer_names"]
+
+#: Columns with few distinct values: one string object each, shared by every row.
+_SHARED = ("arm", "provider", "model", "strategy", "template", "template_hash")
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,8 +46,9 @@ class CellsTable:
         Columns: ``arm, provider, task_id, repeat, score``.
         """
         frame = self.frame
-        usable = frame[frame["ok"] & np.isfinite(frame[f"score_{scorer}"])]
-        table = usable[["arm", "provider", "task_id", "repeat", f"score_{scorer}"]]
+        usable = frame["ok"] & np.isfinite(frame[f"score_{scorer}"])
+        # Columns first, then rows: masking the whole table would copy every column.
+        table = frame[["arm", "provider", "task_id", "repeat", f"score_{scorer}"]][usable]
         return table.rename(columns={f"score_{scorer}": "score"}).reset_index(drop=True)
 
 
@@ -65,15 +69,85 @@ def cells_frame(records: list[CellRecord], scorers: list[str]) -> pd.DataFrame:
     ``error_type`` and ``error_message`` say what went wrong. An empty run gives an empty
     table with the same columns.
     """
-    columns = list(_row(CellRecord("", "", "", "", 0), scorers))
-    frame = pd.DataFrame([_row(r, scorers) for r in records], columns=columns)
-    # Typed even when empty: an empty object column used as a mask would select columns.
-    types: dict[str, Any] = {"ok": bool, "cached": bool, "latency_s": float, "cost_usd": float}
-    types.update({f"score_{name}": float for name in scorers})
-    return frame.astype(types)
+    builder = CellsBuilder(scorers)
+    for record in records:
+        builder.add(record)
+    return builder.frame()
 
 
-def _row(r: CellRecord, scorers: list[str]) -> dict[str, Any]:
+class CellsBuilder:
+    """Builds the cells table (see :func:`cells_frame`) one record at a time.
+
+    Records are not kept: each becomes one row of column values (the rendered prompt,
+    retrieved passages and the rest of the record are dropped), so a run directory of
+    any size can be read into its table in one pass over ``cells.jsonl``.
+
+    Args:
+        scorers: The scorers' names known beforehand (``experiment.json``); any other
+            name found in the records' scores gets a column too, after these.
+    """
+
+    def __init__(self, scorers: Iterable[str] = ()) -> None:
+        self.scorers = list(dict.fromkeys(scorers))
+        self._columns: dict[str, list[Any]] = {}
+        self._scores: dict[str, list[float]] = {name: [] for name in self.scorers}
+        self._index: dict[str, int] = {}
+        self._shared: dict[str, str] = {}
+        self._rows = 0
+
+    def add(self, record: CellRecord, *, latest: bool = False) -> None:
+        """Add ``record``'s row; with ``latest``, a later record of a cell replaces its row
+        (in the place the cell first appeared), as readers of ``cells.jsonl`` do."""
+        row = _row(record, ())
+        for name in _SHARED:
+            value = row[name]
+            if isinstance(value, str):
+                row[name] = self._shared.setdefault(value, value)
+        for name in record.scores:
+            if name not in self._scores:
+                self.scorers.append(name)
+                self._scores[name] = [math.nan] * self._rows
+        place = self._index.get(row["cell_id"]) if latest else None
+        if place is None:
+            if latest:
+                self._index[row["cell_id"]] = self._rows
+            for key, value in row.items():
+                self._columns.setdefault(key, []).append(value)
+            for name, column in self._scores.items():
+                column.append(_score(record, name))
+            self._rows += 1
+        else:
+            for key, value in row.items():
+                self._columns[key][place] = value
+            for name, column in self._scores.items():
+                column[place] = _score(record, name)
+
+    def frame(self) -> pd.DataFrame:
+        """The table of the rows added so far."""
+        columns = list(_row(CellRecord("", "", "", "", 0), self.scorers))
+        # Typed even when empty: an empty object column used as a mask would select columns.
+        types: dict[str, Any] = {"ok": bool, "cached": bool, "latency_s": float, "cost_usd": float}
+        types.update({f"score_{name}": float for name in self.scorers})
+        data = {}
+        for name in columns:  # one column at a time, each list freed once it is an array
+            scorer = name[len("score_") :]
+            values = (
+                self._scores.pop(scorer, [])
+                if name.startswith("score_") and scorer in self._scores
+                else self._columns.pop(name, [])
+            )
+            data[name] = pd.Series(values, dtype=types.get(name))
+            del values
+        self._rows, self._index = 0, {}
+        return pd.DataFrame(data, columns=columns)
+
+
+def _score(record: CellRecord, name: str) -> float:
+    value = record.scores.get(name)
+    return math.nan if value is None else float(value)
+
+
+def _row(r: CellRecord, scorers: Iterable[str]) -> dict[str, Any]:
     row: dict[str, Any] = {
         "cell_id": r.id,
         "task_id": str(r.task_id),
@@ -99,8 +173,7 @@ def _row(r: CellRecord, scorers: list[str]) -> dict[str, Any]:
         "truncated": r.truncated,
     }
     for name in scorers:
-        value = r.scores.get(name)
-        row[f"score_{name}"] = math.nan if value is None else float(value)
+        row[f"score_{name}"] = _score(r, name)
     row.update(
         {
             "score_notes": dict(r.score_notes),

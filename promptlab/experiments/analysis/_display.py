@@ -30,9 +30,9 @@ def _names(names: list[str], limit: int = 4) -> str:
 
 def _counts(run: Run) -> tuple[int, int, int | None]:
     """(cells done, cells errored, cells planned or None)."""
-    errored = sum(1 for record in run.records if not record.ok)
+    done, cells = run._cell_counts()  # counted at load: the records are not read for this
     planned = run.experiment.get("cells")
-    return len(run.records) - errored, errored, planned if isinstance(planned, int) else None
+    return done, cells - done, planned if isinstance(planned, int) else None
 
 
 def _progress(run: Run) -> str:

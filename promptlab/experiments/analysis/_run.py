@@ -15,14 +15,21 @@ Example:
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from promptlab.errors import ConfigurationError
-from promptlab.experiments.analysis._cells import CellsTable, cells_frame, scorer_names
+from promptlab.errors import ConfigurationError, DataError
+from promptlab.experiments.analysis._cells import (
+    CellsBuilder,
+    CellsTable,
+    cells_frame,
+    scorer_names,
+)
 from promptlab.experiments.analysis._comparisons import (
     By,
     compare_all_within,
@@ -42,7 +49,18 @@ from promptlab.experiments.analysis._views import (
     pareto_view,
 )
 from promptlab.experiments.stats import TasksNeeded
-from promptlab.experiments.store import CellRecord, in_definition, read_cells, read_experiment
+from promptlab.experiments.store import (
+    CellEntry,
+    CellRecord,
+    CellScan,
+    DamagedCellsWarning,
+    cells_file,
+    definition_filter,
+    in_definition,
+    read_experiment,
+    scan_entries,
+    stream_cells,
+)
 from promptlab.experiments.tasks import task_clusters_of
 
 __all__ = ["Run"]
@@ -59,9 +77,7 @@ class Run:
         run_dir: Where the run lives, if on disk.
 
     Attributes:
-        records: The cells' latest records, in the order they first finished.
         experiment: The experiment's description.
-        scorers: Scorer names, the default (first) one used when ``scorer=None``.
         seed: Seed for bootstrap intervals (the experiment's seed), so tables reproduce.
         clusters: Task id -> cluster label when the task set named a ``cluster_field``
             (intervals are then cluster-bootstrap ones), else None.
@@ -73,20 +89,26 @@ class Run:
         experiment: Mapping[str, Any] | None = None,
         run_dir: str | Path | None = None,
     ) -> None:
-        self.records = list(records)
+        self._records: list[CellRecord] | None = list(records)
+        self._setup(experiment, run_dir)
+        self._scorers: list[str] | None = scorer_names(self._records, self._declared)
+        self._arms = _ordered(self.experiment.get("arms"), (r.arm for r in self._records))
+        self._providers = _ordered(
+            self.experiment.get("providers"), (r.provider for r in self._records)
+        )
+        self._counts = (sum(1 for r in self._records if r.ok), len(self._records))
+
+    def _setup(self, experiment: Mapping[str, Any] | None, run_dir: str | Path | None) -> None:
         self.experiment = dict(experiment or {})
         self.run_dir = Path(run_dir) if run_dir is not None else None
         declared = [s for s in self.experiment.get("scorers") or [] if isinstance(s, Mapping)]
-        self.scorers = scorer_names(self.records, [str(s["name"]) for s in declared if "name" in s])
+        self._declared = [str(s["name"]) for s in declared if "name" in s]
         seed = self.experiment.get("seed")
         self.seed = int(seed) if isinstance(seed, (int, float)) else 0
         self.clusters = task_clusters_of(self.experiment)
         self._frame: pd.DataFrame | None = None
         self._summaries: dict[str, pd.DataFrame] = {}
-        self._arms = _ordered(self.experiment.get("arms"), (r.arm for r in self.records))
-        self._providers = _ordered(
-            self.experiment.get("providers"), (r.provider for r in self.records)
-        )
+        self._snapshot: tuple[int, int] | None = None  # cells.jsonl's (inode, size) at load
 
     @classmethod
     def load(cls, run_dir: str | Path) -> Run:
@@ -96,10 +118,45 @@ class Run:
         providers since removed from the experiment, and repeats beyond ``repeats``, stay
         on disk but are not part of the run. Damaged lines are skipped with one warning.
 
+        Loading reads which cells the run holds; their table (:attr:`cells`) and whole
+        records (:attr:`records`, with prompts and replies) are read from ``cells.jsonl``
+        when first needed, as the file was at load, so a run of any size loads quickly
+        and holds in memory only what is asked for.
+
         Raises:
             DataError: The directory holds no ``cells.jsonl``.
         """
-        return cls.from_records(read_cells(Path(run_dir)), run_dir)
+        path = Path(run_dir)
+        cells = cells_file(path)
+        status = os.stat(cells)
+        scan = scan_entries(cells)
+        if scan.damaged:
+            warnings.warn(scan.damage_note(cells), DamagedCellsWarning, stacklevel=2)
+        return cls._of_directory(path, scan.latest(), status)
+
+    @classmethod
+    def _of_directory(
+        cls, path: Path, latest: list[CellEntry], status: os.stat_result | None = None
+    ) -> Run:
+        """The run of ``path`` from its cells' latest entries, already read (see :meth:`load`).
+
+        ``status``: ``cells.jsonl``'s ``os.stat`` when the entries were read (now if None).
+        """
+        status = status or os.stat(cells_file(path))
+        experiment = read_experiment(path)
+        keep = definition_filter(experiment)
+        entries = [
+            e for e in latest if keep is None or keep(e.task_id, e.arm, e.provider, e.repeat)
+        ]
+        run = cls.__new__(cls)
+        run._records = None
+        run._setup(experiment, path)
+        run._snapshot = (status.st_ino, status.st_size)
+        run._scorers = None
+        run._arms = _ordered(experiment.get("arms"), (e.arm for e in entries))
+        run._providers = _ordered(experiment.get("providers"), (e.provider for e in entries))
+        run._counts = (sum(1 for e in entries if e.ok), len(entries))
+        return run
 
     @classmethod
     def from_records(cls, records: list[CellRecord], run_dir: str | Path) -> Run:
@@ -107,6 +164,64 @@ class Run:
         path = Path(run_dir)
         experiment = read_experiment(path)
         return cls(in_definition(records, experiment), experiment, path)
+
+    @property
+    def records(self) -> list[CellRecord]:
+        """The cells' latest records, in the order they first finished.
+
+        Whole records, with each cell's prompt, replies and scores: for a run read from a
+        directory they are read on first use (the statistics need only :attr:`cells`).
+        """
+        if self._records is None:
+            keep = definition_filter(self.experiment)
+            latest: dict[str, CellRecord] = {}
+            for record in stream_cells(self._cells_path(), CellScan(), limit=self._size()):
+                if keep is None or keep(
+                    str(record.task_id), record.arm, record.provider, record.repeat
+                ):
+                    latest[record.id] = record
+            self._records = list(latest.values())
+        return self._records
+
+    @property
+    def scorers(self) -> list[str]:
+        """Scorer names, the default (first) one used when ``scorer=None``."""
+        if self._scorers is None:
+            self._scorers = self._read_frame()[1]
+        return list(self._scorers)
+
+    def _cell_counts(self) -> tuple[int, int]:
+        """(cells without error, cells) of the run."""
+        return self._counts
+
+    def _cells_path(self) -> Path:
+        """``cells.jsonl``, checked to be the file this run was loaded from."""
+        assert self.run_dir is not None and self._snapshot is not None
+        path = cells_file(self.run_dir)
+        if os.stat(path).st_ino != self._snapshot[0]:
+            raise DataError(
+                f"{path} was replaced since this Run was loaded (a --fresh run, or a "
+                "rescore, rewrote it), so the cells read now would not be the ones loaded. "
+                "Load the run again: Run.load(run_dir).",
+                source=str(path),
+            )
+        return path
+
+    def _size(self) -> int:
+        assert self._snapshot is not None
+        return self._snapshot[1]
+
+    def _read_frame(self) -> tuple[pd.DataFrame, list[str]]:
+        """The cells table and scorer names, from ``cells.jsonl`` in one pass."""
+        keep = definition_filter(self.experiment)
+        builder = CellsBuilder(self._declared)
+        for record in stream_cells(self._cells_path(), CellScan(), limit=self._size()):
+            if keep is None or keep(
+                str(record.task_id), record.arm, record.provider, record.repeat
+            ):
+                builder.add(record, latest=True)
+        self._frame = builder.frame()
+        return self._frame, builder.scorers
 
     # -- the data ---------------------------------------------------------------------
 
@@ -118,7 +233,10 @@ class Run:
     @property
     def _cells(self) -> pd.DataFrame:
         if self._frame is None:
-            self._frame = cells_frame(self.records, self.scorers)
+            if self._records is None:
+                frame, self._scorers = self._read_frame()
+                return frame
+            self._frame = cells_frame(self._records, self.scorers)
         return self._frame
 
     @property

@@ -319,7 +319,13 @@ class BatchScheduler:
             await asyncio.sleep(self.options.poll_interval)
 
     async def _collect(self, record: BatchRecord, api: BatchAPI, status: BatchStatus) -> None:
-        """Stream the results to disk, answering each waiting cell as its line arrives."""
+        """Stream the results to disk, answering each waiting cell as its line arrives.
+
+        After each answer the loop yields once, so that the cell finishes (and its worker
+        starts the next one) before the next line is read: lines that arrive together
+        (a results file comes in large chunks) would otherwise be turned into completions
+        for the whole batch before any cell could take its own and let it go.
+        """
         path = self.log.results_path(record.id)
         seen: set[str] = set()
         failures: list[tuple[str, BatchRequestError]] = []
@@ -335,6 +341,7 @@ class BatchScheduler:
                     self._done[custom_id] = (record.id, offset)
                     self._open_keys.pop(custom_id, None)
                     self._resolve(custom_id, outcome)
+                    await asyncio.sleep(0)  # the cell takes its completion before the next
                 else:
                     line = {"id": custom_id, "error": _error_dict(outcome)}
                     handle.write(json.dumps(line, ensure_ascii=False).encode() + b"\n")

@@ -71,18 +71,22 @@ async def run_cell(
     tracing is on (:mod:`promptlab.tracing`) the cell is one span, its provider calls
     inside it.
     """
-    attributes = {
-        "promptlab.arm": cell.arm_name,
-        "promptlab.task_id": cell.task.id,
-        "promptlab.provider": cell.provider_name,
-        "promptlab.repeat": cell.repeat,
-        "gen_ai.request.model": cell.provider.model,
-    }
+
+    def attributes() -> dict[str, Any]:  # built only when a span records (tracing is on)
+        return {
+            "promptlab.arm": cell.arm_name,
+            "promptlab.task_id": cell.task.id,
+            "promptlab.provider": cell.provider_name,
+            "promptlab.repeat": cell.repeat,
+            "gen_ai.request.model": cell.provider.model,
+        }
+
     with span(f"cell {cell.arm_name} {cell.task.id}", attributes) as current:
         record = await _run_cell(cell, experiment, cache, refresh_cache=refresh_cache, batch=batch)
-        set_attributes(current, cell_attributes(record))
-        if record.error is not None:  # a failed cell is recorded, not raised
-            mark_error(current, f"{record.error.get('type')}: {record.error.get('message')}")
+        if current is not None:
+            set_attributes(current, cell_attributes(record))
+            if record.error is not None:  # a failed cell is recorded, not raised
+                mark_error(current, f"{record.error.get('type')}: {record.error.get('message')}")
     return record
 
 
@@ -122,7 +126,6 @@ async def _run_cell(
     )
     seed = experiment.cell_seed(cell.task.id, cell.arm_name, cell.repeat)
     params = cell.arm.cell_params(seed, cell.provider)
-    record.params = params.given_values()
     provider: Provider = cell.provider
     if batch is not None:
         provider = BatchCellProvider(
@@ -136,10 +139,12 @@ async def _run_cell(
     elif cache is not None:
         provider = CachedProvider(cell.provider, cache, cell.repeat, refresh=refresh_cache)
     start = time.perf_counter()
+    filled = False
     try:
         with running_task(cell.task.id):  # so few-shot selection leaves out the task's own
             result = await cell.arm.strategy.arun(cell.task.inputs, provider, params=params)
         _fill_from_result(record, result)
+        filled = True
         if isinstance(provider, CachedProvider):
             record.cached = provider.hits > 0 and provider.misses == 0
         # The real provider, not the cache wrapper: a scorer that measures the model
@@ -151,6 +156,8 @@ async def _run_cell(
         record.score_notes.update(notes)
     except Exception as exc:  # a failed cell is recorded, never fatal to the run
         record.error = error_dict(exc)
+        if not filled:  # it failed before its result filled in the parameters used
+            record.params = params.given_values()
         if not record.latency_s:
             record.latency_s = time.perf_counter() - start
     return record

@@ -39,6 +39,7 @@ from promptlab.experiments.execution._progress import RunProgress
 from promptlab.experiments.execution._rescore import rescore_records
 from promptlab.experiments.store import (
     BatchLog,
+    CellEntry,
     OpenedRun,
     RunDirectory,
     clear_stop,
@@ -162,31 +163,32 @@ class ExperimentRunner:
             )
         if opened.changes.rescore:
             await self._rescore(opened)
-        self.directory.write_definition(experiment.describe(), fingerprint, opened.records)
+        self.directory.write_definition(experiment.describe(), fingerprint, opened.cells)
         finished = opened.finished_ids()
         cache = self._open_cache()
         tasks = {task.id for task in experiment.tasks}
         done = sum(
             1
-            for r in opened.records
-            if r.error is None
-            and str(r.task_id) in tasks
-            and r.arm in experiment.arms
-            and r.provider in experiment.providers
-            and r.repeat < experiment.repeats
+            for c in opened.cells
+            if c.ok
+            and c.task_id in tasks
+            and c.arm in experiment.arms
+            and c.provider in experiment.providers
+            and c.repeat < experiment.repeats
         )
         spent = sum(
-            r.cost_usd
-            for r in opened.records
-            if r.cost_usd is not None and not r.cached and r.provider in experiment.providers
+            c.cost_usd
+            for c in opened.cells
+            if c.cost_usd is not None and not c.cached and c.provider in experiment.providers
         )
-        # Only ids are needed from here on, so memory stays flat; but when every cell is
-        # already done the records are the run itself, and reading them again would
-        # double the cost of a resume with nothing to do.
+        # Only ids are needed from here on; finished records are never held (each is
+        # written to cells.jsonl and dropped), and the Run returned reads the directory
+        # only when it is asked for data. When every cell is done, the entries just read
+        # are the Run's: reading them again would double the cost of a resume.
         finished_run = (
-            opened.records if done == experiment.n_cells and not opened.changes.rescore else None
+            opened.cells if done == experiment.n_cells and not opened.changes.rescore else None
         )
-        opened.records = []
+        opened.cells = []
         clear_stop(self.directory.path)
         progress = RunProgress(
             experiment.n_cells,
@@ -286,12 +288,13 @@ class ExperimentRunner:
         from promptlab.experiments.analysis import Run
 
         if finished_run is not None and progress.done == done:  # nothing was written
-            return Run.from_records(finished_run, self.directory.path)
+            return Run._of_directory(self.directory.path, finished_run)
         return Run.load(self.directory.path)
 
     async def _rescore(self, opened: OpenedRun) -> None:
         """Only scorers changed: score the stored outputs again, calling no provider."""
         changes = opened.changes
+        records = self.directory.latest_records()
         parts = []
         if changes.scorers_changed:
             parts.append(f"added or changed: {', '.join(changes.scorers_changed)}")
@@ -299,13 +302,13 @@ class ExperimentRunner:
             parts.append(f"removed: {', '.join(changes.scorers_removed)}")
         print(
             f"Rescore: the scorers differ from the run in {self.directory.path} "
-            f"({'; '.join(parts)}). Scoring the {len(opened.records)} stored cells again "
+            f"({'; '.join(parts)}). Scoring the {len(records)} stored cells again "
             "from their saved outputs; no provider of the experiment is called for them "
             "(a judge scorer still asks its judge).",
             file=sys.stderr,
         )
         kept, orphaned = await rescore_records(
-            opened.records, self.experiment, changes.scorers_changed, changes.scorers_removed
+            records, self.experiment, changes.scorers_changed, changes.scorers_removed
         )
         backup = self.directory.back_up_records(orphaned)
         if backup is not None:
@@ -315,7 +318,7 @@ class ExperimentRunner:
                 file=sys.stderr,
             )
         self.directory.replace_records(kept)
-        opened.records = kept
+        opened.cells = [CellEntry.of(record) for record in kept]
 
     def cancel(self) -> bool:
         """Ask the run to stop, from any thread; False if it is not running."""

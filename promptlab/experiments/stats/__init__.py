@@ -4,6 +4,10 @@ One arm: accuracy with a Wilson, Student-t or cluster-bootstrap interval, latenc
 percentiles. Two arms: paired tests (McNemar, Wilcoxon, paired bootstrap), Holm-adjusted
 comparisons of every pair, and the tasks needed to detect a difference. Also the Pareto
 front of cost vs accuracy, and the exact majority@k estimator for self-consistency.
+
+SciPy and statsmodels are imported inside the functions that use them: together they take
+about a second to import, which a run that only writes its cells (or a resume with nothing
+to do) would otherwise pay before it starts.
 """
 
 from promptlab.experiments.stats._accuracy import (

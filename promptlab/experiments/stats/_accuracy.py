@@ -33,8 +33,6 @@ from typing import Any, TypeAlias
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
-from statsmodels.stats.proportion import proportion_confint
 
 from promptlab._checks import is_int
 from promptlab.errors import ConfigurationError
@@ -174,6 +172,8 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     check_confidence(confidence)
     if n == 0:
         return (math.nan, math.nan)
+    from statsmodels.stats.proportion import proportion_confint
+
     low, high = proportion_confint(int(successes), int(n), alpha=1 - confidence, method="wilson")
     # The closed form is exactly 0 at successes == 0 and exactly 1 at successes == n; rounding
     # can leave 2.8e-17 or 0.9999999999999999, an interval that misses its own estimate.
@@ -257,6 +257,8 @@ def accuracy_summary(
         return ScoreSummary(n, mean, low, high, float(confidence), "wilson", std)
     if n < 2:
         return ScoreSummary(n, mean, math.nan, math.nan, float(confidence), "t", std)
+    from scipy import stats
+
     half_width = float(stats.t.ppf(0.5 + confidence / 2, df=n - 1)) * std / math.sqrt(n)
     return ScoreSummary(n, mean, mean - half_width, mean + half_width, float(confidence), "t", std)
 

@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from statsmodels.stats.multitest import multipletests
 
 from promptlab.experiments.stats._accuracy import StatisticsInputError, check_confidence
 from promptlab.experiments.stats._paired_tests import compare_paired
@@ -163,6 +162,8 @@ def holm_adjust(p_values: ArrayLike) -> NDArray[np.float64]:
         )
     adjusted = np.full(raw.shape, np.nan)
     if known.any():
+        from statsmodels.stats.multitest import multipletests
+
         adjusted[known] = multipletests(raw[known], method="holm")[1]
     return adjusted
 

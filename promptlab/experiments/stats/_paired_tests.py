@@ -33,8 +33,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
-from statsmodels.stats.contingency_tables import mcnemar
 
 from promptlab.experiments.stats._accuracy import (
     ClusterLabels,
@@ -258,6 +256,8 @@ def _mcnemar_exact(
         [int(np.sum(a_right & b_right)), only_a],
         [only_b, int(np.sum(~a_right & ~b_right))],
     ]
+    from statsmodels.stats.contingency_tables import mcnemar
+
     result = mcnemar(table, exact=True)
     note = ""
     if only_a + only_b < 6:
@@ -290,6 +290,8 @@ def _wilcoxon(differences: NDArray[np.float64], estimate: PairedComparison) -> P
             b_only_correct=None,
             note="every per-task difference is zero; the arms scored identically, p=1",
         )
+    from scipy import stats
+
     result = stats.wilcoxon(differences, zero_method="wilcox", alternative="two-sided")
     notes = []
     if nonzero < differences.size:

@@ -40,9 +40,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.stats import norm
-from statsmodels.stats.power import NormalIndPower
-from statsmodels.stats.proportion import proportion_effectsize
 
 from promptlab.experiments.stats._accuracy import (
     StatisticsInputError,
@@ -157,6 +154,8 @@ def tasks_needed(
 
 
 def _connor(delta: float, psi: float, alpha: float, power: float) -> int:
+    from scipy.stats import norm
+
     z_alpha = norm.ppf(1 - alpha / 2)
     z_beta = norm.ppf(power)
     n = (z_alpha * math.sqrt(psi) + z_beta * math.sqrt(max(psi - delta**2, 0.0))) ** 2 / delta**2
@@ -200,6 +199,8 @@ def tasks_needed_graded(
             f"sd={sd!r} is not allowed: the standard deviation of the per-task differences "
             "is a number >= 0."
         )
+    from scipy.stats import norm
+
     z_sum = norm.ppf(1 - alpha / 2) + norm.ppf(power)
     return max(1, math.ceil((z_sum * sd / difference) ** 2 - 1e-9))
 
@@ -320,6 +321,9 @@ def tasks_needed_unpaired(
     _check_accuracies(p_a, p_b)
     _check_open_unit("alpha", alpha, "e.g. 0.05")
     _check_open_unit("power", power, "e.g. 0.8")
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
     effect = proportion_effectsize(p_a, p_b)
     n = NormalIndPower().solve_power(
         effect_size=abs(effect), alpha=alpha, power=power, ratio=1.0, alternative="two-sided"

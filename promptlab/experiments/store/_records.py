@@ -119,14 +119,20 @@ class CellRecord:
         """One JSON line (NaN scores are written as null)."""
         # A shallow copy: every field already holds JSON-ready values, and asdict's deep
         # copy made serialising the runner's slowest step.
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data = {name: getattr(self, name) for name in _FIELD_NAMES}
         data["scores"] = {k: (None if v != v else v) for k, v in self.scores.items()}
-        return json.dumps(data, ensure_ascii=False, default=str)
+        return _ENCODER.encode(data)
 
     @classmethod
     def from_json(cls, line: str) -> CellRecord:
         """Read a record written by :meth:`to_json`."""
         data = json.loads(line)
         data["scores"] = {k: (float("nan") if v is None else v) for k, v in data["scores"].items()}
-        known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**{k: v for k, v in data.items() if k in _KNOWN})
+
+
+#: Field names in declaration order: the order of a line's keys (readers rely on it).
+_FIELD_NAMES = tuple(f.name for f in fields(CellRecord))
+_KNOWN = frozenset(_FIELD_NAMES)
+# One encoder for every line (json.dumps with these options builds a new one per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)

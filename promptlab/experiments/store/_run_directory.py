@@ -49,9 +49,11 @@ from promptlab.experiments.store._fingerprint import (
 from promptlab.experiments.store._reading import (
     DAMAGED_FILE,
     EXPERIMENT_FILE,
+    CellEntry,
     CellScan,
     DamagedCellsWarning,
     scan_cells,
+    scan_entries,
 )
 from promptlab.experiments.store._records import CELLS_FILE, CellRecord
 
@@ -65,19 +67,22 @@ PID_FILE = "run.pid"
 class OpenedRun:
     """What a run directory holds once opened for a run.
 
+    Only each cell's identity and outcome are read (not its prompt, replies and scores):
+    that is all a resume needs, and it keeps opening a large run quick and small.
+
     Attributes:
-        records: Every cell's latest record (damaged lines left out).
+        cells: Every cell's latest entry (damaged lines left out).
         changes: How the experiment differs from the definition stored here.
         backup: Where ``fresh`` moved the old records, if it did.
     """
 
-    records: list[CellRecord] = field(default_factory=list)
+    cells: list[CellEntry] = field(default_factory=list)
     changes: DefinitionChanges = field(default_factory=DefinitionChanges)
     backup: Path | None = None
 
     def finished_ids(self) -> set[str]:
         """Ids of cells whose latest record is a success."""
-        return {record.id for record in self.records if record.error is None}
+        return {entry.id for entry in self.cells if entry.ok}
 
 
 class RunDirectory:
@@ -143,16 +148,20 @@ class RunDirectory:
         opened = OpenedRun()
         if fresh:
             opened.backup = self._move_aside()
-        scan = scan_cells(self.cells_path)
+        scan = scan_entries(self.cells_path)
         if scan.damaged or scan.missing_newline:
             self._repair(scan)
-        opened.records = scan.latest()
-        if opened.records:
+        opened.cells = scan.latest()
+        if opened.cells:
             stored = self.stored_fingerprint()
             opened.changes = compare(stored, fingerprint)
             if opened.changes.conflicts:
                 raise ConfigurationError(self._conflict_message(opened.changes.conflicts))
         return opened
+
+    def latest_records(self) -> list[CellRecord]:
+        """Every cell's latest whole record (a rescore needs them; a resume does not)."""
+        return scan_cells(self.cells_path).latest()
 
     def stored_fingerprint(self) -> dict[str, Any]:
         """The definition fingerprint in ``experiment.json``.
@@ -179,21 +188,22 @@ class RunDirectory:
         self,
         definition: Mapping[str, Any],
         fingerprint: Mapping[str, Any],
-        records: Iterable[CellRecord] | None = None,
+        records: Iterable[CellRecord | CellEntry] | None = None,
     ) -> None:
         """Write ``experiment.json`` atomically: the description plus the fingerprint.
 
         Entries of the stored fingerprint that the experiment dropped but that still have
         records are kept as ``retired`` (see
         :func:`~promptlab.experiments.store.with_retired`). ``records``: the directory's
-        latest records when the caller already read them (saves reading the file again).
+        latest records or entries when the caller already read them (saves reading the
+        file again).
         """
         try:
             stored = self.stored_fingerprint()
         except ConfigurationError:
             stored = {}
         if records is None:
-            records = scan_cells(self.cells_path).latest()
+            records = scan_entries(self.cells_path).latest()
         records = list(records)
         recorded = {
             "arms": {r.arm for r in records},
@@ -250,7 +260,7 @@ class RunDirectory:
             os.replace(self.definition_path, self.path / f"{EXPERIMENT_FILE}.bak-{stamp}")
         return backup
 
-    def _repair(self, scan: CellScan) -> None:
+    def _repair(self, scan: CellScan[Any]) -> None:
         """Move damaged lines to ``cells.damaged.jsonl`` and keep only whole records."""
         lines = self.cells_path.read_text(encoding="utf-8", errors="replace").split("\n")
         damaged = dict(scan.damaged)

@@ -50,28 +50,42 @@ def batch_api(provider: Provider) -> BatchAPI | None:
     return None
 
 
-def batch_api_from_description(description: dict[str, Any]) -> BatchAPI:
+def batch_api_from_description(
+    description: dict[str, Any], *, api_key_env: str | None = None
+) -> BatchAPI:
     """Rebuild a batch API from :meth:`BatchAPI.describe` (for status and cancel).
 
-    The key is read as the provider reads it: from the vendor's variable for the vendor's
-    own API; a compatible server gets no key unless it needs none.
+    The key is read as the run's provider read it: from the variable the description
+    names (``api_key_env``), else from the vendor's variable for the vendor's own API; a
+    compatible server without either gets a placeholder key. ``api_key_env`` here names
+    the variable to read instead (for a run that passed its key in code).
+
+    Raises:
+        ConfigurationError: The vendor has no batch API here, or the run's key was given
+            in code and no ``api_key_env`` says where to find it now.
     """
     vendor = description.get("vendor")
-    base_url, name = description.get("base_url"), description.get("name")
+    options: dict[str, Any] = {
+        "base_url": description.get("base_url"),
+        "name": description.get("name"),
+        "api_key_env": api_key_env or description.get("api_key_env"),
+    }
+    if options["api_key_env"] is None and description.get("key") == "argument":
+        raise ConfigurationError(
+            f"The run reached {options['base_url']} with a key given in code (api_key=...), "
+            "which the run directory does not keep: put the key in an environment variable "
+            "and name it with --api-key-env VAR (api_key_env= in Python)."
+        )
     if vendor == "openai":
         from promptlab.providers.batch._openai import OpenAIBatchAPI
         from promptlab.providers.openai import OpenAIProvider
 
-        return OpenAIBatchAPI(
-            OpenAIProvider(str(description["model"]), base_url=base_url, name=name)
-        )
+        return OpenAIBatchAPI(OpenAIProvider(str(description["model"]), **options))
     if vendor == "anthropic":
         from promptlab.providers.anthropic import AnthropicProvider
         from promptlab.providers.batch._anthropic import AnthropicBatchAPI
 
-        return AnthropicBatchAPI(
-            AnthropicProvider(str(description["model"]), base_url=base_url, name=name)
-        )
+        return AnthropicBatchAPI(AnthropicProvider(str(description["model"]), **options))
     raise ConfigurationError(
         f"The run directory names a batch of vendor {vendor!r}, which has no batch API "
         "here; use one of openai, anthropic."

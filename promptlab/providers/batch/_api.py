@@ -121,13 +121,19 @@ class BatchAPI(ABC):
         """How to reach this endpoint again from a run directory (never the key)."""
         p = self.provider
         base_url = getattr(p, "base_url", None)
-        return {
+        key_env = getattr(p, "api_key_env", None)
+        described = {
             "vendor": self.vendor,
             "model": p.model,
             "name": p.name,
             # Credentials in the URL (user:password@, ?api_key=) are never written down.
             "base_url": None if base_url is None else safe_url(base_url),
+            # The *name* of the key's variable; the key itself is never written down.
+            "api_key_env": key_env,
         }
+        if key_env is None and p._api_key is not None and not getattr(p, "official", True):
+            described["key"] = "argument"  # given in code: status/cancel must be told where
+        return described
 
     # -- shared steps ----------------------------------------------------------------------
 

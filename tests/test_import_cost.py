@@ -1,0 +1,98 @@
+"""What ``import promptlab; promptlab.ZeroShot`` loads: Jinja, and none of the heavy
+libraries that only other features need (issue 13). Timing is in ``bench/imports.py``;
+these tests check which modules end up in ``sys.modules``, in a fresh interpreter."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Loaded only by the features that need them: vector search and analysis (NumPy, SciPy,
+# pandas), vendor providers (SDKs, httpx, tenacity), parameter coercion (pydantic), and
+# running a request (asyncio).
+NOT_FOR_A_STRATEGY = (
+    "numpy",
+    "scipy",
+    "pandas",
+    "matplotlib",
+    "openai",
+    "anthropic",
+    "langchain_core",
+    "httpx",
+    "tenacity",
+    "pydantic",
+    "asyncio",
+)
+
+
+def loaded_after(statement: str) -> list[str]:
+    """The modules of ``NOT_FOR_A_STRATEGY`` that ``statement`` loads in a new interpreter."""
+    code = (
+        f"import json, sys\n{statement}\n"
+        f"print(json.dumps([m for m in {NOT_FOR_A_STRATEGY!r} if m in sys.modules]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "import promptlab; promptlab.ZeroShot",
+        "import promptlab; promptlab.ChainOfThought; promptlab.FewShot; promptlab.RAG",
+        "import promptlab; promptlab.ZeroShot().render({'question': 'What is 2 + 2?'})",
+    ],
+)
+def test_defining_and_rendering_a_strategy_loads_no_heavy_library(statement):
+    assert loaded_after(statement) == []
+
+
+def test_jinja_is_the_one_library_a_render_needs():
+    code = (
+        "import sys, promptlab\n"
+        "messages = promptlab.ZeroShot().render({'question': 'What is 2 + 2?'})\n"
+        "print(messages[0].content.splitlines()[0], 'jinja2' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert done.stdout.split() == ["What", "is", "2", "+", "2?", "True"]
+
+
+def test_features_that_need_a_library_still_load_it_on_first_use():
+    # Deferred, not dropped: the lazy names resolve to the real classes.
+    statement = (
+        "import promptlab\n"
+        "from promptlab.retrieval import EmbeddingRetriever\n"
+        "promptlab.SimilarExamples\n"
+        "promptlab.GenerationParams(temperature='0.5')"
+    )
+    loaded = loaded_after(statement)
+    assert "numpy" in loaded and "pydantic" in loaded
+
+
+def test_a_run_and_its_analysis_package_load_no_scipy_until_a_statistic_is_asked_for():
+    # Experiment.run returns a Run; building one (a cached re-run, a resume) must not pay
+    # for SciPy and statsmodels, which only the statistics use.
+    code = (
+        "import json, sys\n"
+        "import promptlab.experiments.experiment, promptlab.experiments.analysis\n"
+        "before = [m for m in ('scipy', 'statsmodels') if m in sys.modules]\n"
+        "from promptlab.experiments.stats import wilson_interval\n"
+        "low, high = wilson_interval(3, 10)\n"
+        "print(json.dumps([before, 'statsmodels' in sys.modules, round(low, 4)]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    before, loaded_on_use, low = json.loads(done.stdout.strip().splitlines()[-1])
+    assert before == [] and loaded_on_use and low == pytest.approx(0.1078, abs=1e-4)
