@@ -56,6 +56,44 @@ class Task:
     cluster: str | None = field(default=None, hash=False, repr=False)
 
 
+#: ``json.dumps(value, sort_keys=True, default=str)`` without building an encoder per call.
+_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
+#: A str as ``json.dumps`` writes it (ASCII-escaped); the C function when there is one.
+_quote = json.encoder.encode_basestring_ascii
+
+
+def _plain_json(value: Any) -> str | None:
+    """``json.dumps(value)`` for a plain str or int (not a subclass, not bool), else None."""
+    kind = type(value)
+    if kind is str:
+        return _quote(value)
+    if kind is int:
+        return int.__repr__(value)
+    return None
+
+
+def task_json(task: Task) -> str:
+    """``json.dumps([task.inputs, task.expected], sort_keys=True, default=str)``, exactly.
+
+    Task hashes (the run directory's fingerprint, :attr:`TaskSet.fingerprint`) are taken
+    over this text, so it must never change: a stored run would stop resuming. Inputs of
+    str keys and str or int values, and a str or int expected answer, are written here
+    directly (most tasks, and several times faster); anything else goes through ``json``.
+    """
+    inputs, expected = task.inputs, task.expected
+    answer = _plain_json(expected)
+    if answer is not None and type(inputs) is dict and all(type(k) is str for k in inputs):
+        parts = []
+        for key in sorted(inputs):
+            value = _plain_json(inputs[key])
+            if value is None:
+                break
+            parts.append(f"{_quote(key)}: {value}")
+        else:
+            return f"[{{{', '.join(parts)}}}, {answer}]"
+    return _ENCODER.encode([inputs, expected])
+
+
 @dataclass(frozen=True)
 class _Fields:
     id_field: str = "id"
@@ -134,13 +172,19 @@ class TaskSet(Sequence[Task]):
 
     @property
     def fingerprint(self) -> str:
-        """A short hash of every task's id, inputs and expected answer."""
-        digest = hashlib.sha256()
+        """A short hash of every task's id, inputs and expected answer.
+
+        The SHA-256 of each task's ``json.dumps([id, inputs, expected], sort_keys=True,
+        default=str)`` plus a newline, one after the other (built by :func:`task_json`).
+        """
+        lines = []
         for task in self._tasks:
-            row = [task.id, task.inputs, task.expected]
-            digest.update(json.dumps(row, sort_keys=True, default=str).encode())
-            digest.update(b"\n")
-        return digest.hexdigest()[:16]
+            content = task_json(task)
+            if type(task.id) is str:
+                lines.append(f"[{_quote(task.id)}, {content[1:]}\n")
+            else:
+                lines.append(_ENCODER.encode([task.id, task.inputs, task.expected]) + "\n")
+        return hashlib.sha256("".join(lines).encode()).hexdigest()[:16]
 
     # --- loaders -----------------------------------------------------------------------
     @classmethod

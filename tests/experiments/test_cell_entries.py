@@ -123,3 +123,45 @@ def test_damage_is_reported_once_when_the_run_loads(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # reading the table later warns no more
         assert len(run.cells) == 1 and len(run.records) == 1
+
+
+def test_entries_read_from_bytes_are_the_ones_read_from_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from promptlab.experiments.store import _reading
+
+    whole = record("t7").to_json()
+    odd = [
+        whole.replace('"repeat": 0', '"repeat": \u0663'),  # a non-ASCII digit
+        whole.replace('"task_id": "t7"', '"task_id": "t\\u00e9\\"7"'),
+        whole.replace('"cost_usd": null', '"cost_usd": 1e400'),
+        whole.replace('"cost_usd": null', '"cost_usd": 1.5.2'),
+        "   ",
+    ]
+    raws = [line.encode() for line in [*tricky_lines(), whole, *odd]]
+    raws.append(whole.encode().replace(b'"t7"', b'"t\xff7"'))  # bad UTF-8 in an id
+    raws.append(whole.encode().replace(b'"x"', b'"\xfe\xff"'))  # and in a reply
+    read_quickly = 0
+    for raw in raws:
+        quick = _reading._entry_of_bytes(raw)
+        if quick is not None:  # else the line is decoded and read as text
+            read_quickly += 1
+            assert quick == _reading._read_ends(raw.decode("utf-8", errors="replace")), raw
+    assert read_quickly == 7
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_bytes(b"\n".join(raws) + b"\n")
+    entries, as_text = scan_entries(mixed), _reading._scan(mixed, _reading._parse_entry)
+    assert entries.damaged == as_text.damaged and len(entries.damaged) == 1
+    assert entries.latest() == as_text.latest() and len(entries.latest()) == 10
+    # A plain line is read from its bytes: never decoded whole.
+    path = tmp_path / "cells.jsonl"
+    path.write_text(whole + "\n", encoding="utf-8")
+
+    def refuse(raw: bytes) -> str:
+        raise AssertionError("the whole line was decoded")
+
+    monkeypatch.setattr(_reading, "_decoded", refuse)
+    with pytest.raises(AssertionError, match="decoded"):
+        _reading._decoded(b"")
+    monkeypatch.setattr(_reading, "_decoded", lambda raw: raw.decode())
+    assert [e.task_id for e in scan_entries(path).latest()] == ["t7"]

@@ -178,3 +178,18 @@ def test_damaged_lines_are_skipped_by_the_runner_and_the_reader_alike(tmp_path: 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Run.load(run_dir)  # nothing damaged is left to report
+
+
+def test_experiment_json_is_rewritten_only_when_its_content_changes(tmp_path: Path) -> None:
+    from promptlab.experiments.store import RunDirectory
+
+    directory = RunDirectory(tmp_path / "run")
+    directory.path.mkdir()
+    fingerprint = {"format": 1, "arms": {}, "providers": {}, "tasks": {"t": "abc"}}
+    directory.write_definition({"name": "x", "n": 1}, fingerprint, [])
+    written = directory.definition_path.stat().st_ino
+    directory.write_definition({"n": 1, "name": "x"}, fingerprint, [])  # same JSON
+    assert directory.definition_path.stat().st_ino == written
+    directory.write_definition({"name": "x", "n": True}, fingerprint, [])  # 1 -> true
+    assert directory.definition_path.stat().st_ino != written
+    assert json.loads(directory.definition_path.read_text())["n"] is True

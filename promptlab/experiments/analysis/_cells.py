@@ -7,7 +7,8 @@ by), never a :class:`~promptlab.experiments.analysis.Run`: ``Run`` builds one an
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from array import array
+from collections.abc import Iterable, Mapping, MutableSequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,31 @@ from promptlab.experiments.store import CellRecord
 __all__ = ["CellsBuilder", "CellsTable", "cells_frame", "scorer_names"]
 
 #: Columns with few distinct values: one string object each, shared by every row.
-_SHARED = ("arm", "provider", "model", "strategy", "template", "template_hash")
+_SHARED = (
+    "arm",
+    "provider",
+    "model",
+    "strategy",
+    "template",
+    "template_hash",
+    "task_id",
+    "stop_reason",
+    "error_type",
+)
+#: Float columns, held as C doubles while rows are added (no float object per row).
+_FLOATS = ("confidence", "cost_usd", "latency_s")
+#: Integer columns, held as C integers while every value is an int (else as objects).
+_INTS = (
+    "repeat",
+    "n_samples",
+    "no_answer",
+    "truncated",
+    "input_tokens",
+    "output_tokens",
+    "cached_input_tokens",
+    "total_tokens",
+    "calls",
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,8 +114,8 @@ class CellsBuilder:
 
     def __init__(self, scorers: Iterable[str] = ()) -> None:
         self.scorers = list(dict.fromkeys(scorers))
-        self._columns: dict[str, list[Any]] = {}
-        self._scores: dict[str, list[float]] = {name: [] for name in self.scorers}
+        self._columns: dict[str, MutableSequence[Any]] = {}
+        self._scores: dict[str, array[float]] = {name: array("d") for name in self.scorers}
         self._index: dict[str, int] = {}
         self._shared: dict[str, str] = {}
         self._rows = 0
@@ -99,28 +124,60 @@ class CellsBuilder:
         """Add ``record``'s row; with ``latest``, a later record of a cell replaces its row
         (in the place the cell first appeared), as readers of ``cells.jsonl`` do."""
         row = _row(record, ())
-        for name in _SHARED:
-            value = row[name]
-            if isinstance(value, str):
-                row[name] = self._shared.setdefault(value, value)
+        self._share(row)
         for name in record.scores:
             if name not in self._scores:
                 self.scorers.append(name)
-                self._scores[name] = [math.nan] * self._rows
+                self._scores[name] = array("d", [math.nan]) * self._rows
         place = self._index.get(row["cell_id"]) if latest else None
         if place is None:
             if latest:
                 self._index[row["cell_id"]] = self._rows
+            if not self._columns:
+                self._columns = {key: _column(key) for key in row}
             for key, value in row.items():
-                self._columns.setdefault(key, []).append(value)
+                self._put(key, value, None)
             for name, column in self._scores.items():
                 column.append(_score(record, name))
             self._rows += 1
         else:
             for key, value in row.items():
-                self._columns[key][place] = value
+                self._put(key, value, place)
             for name, column in self._scores.items():
                 column[place] = _score(record, name)
+
+    def _share(self, row: dict[str, Any]) -> None:
+        """Make equal strings of ``row`` one object: a table of 100,000 rows holds each
+        arm name, task id, answer and finish reason once, not once per row."""
+        shared = self._shared
+        for name in _SHARED:
+            value = row[name]
+            if isinstance(value, str):
+                row[name] = shared.setdefault(value, value)
+        answers = row["answers"]
+        row["finish_reasons"] = [
+            shared.setdefault(r, r) if isinstance(r, str) else r for r in row["finish_reasons"]
+        ]
+        # An answer and the expected answer are mostly one of the sample answers.
+        same = {a: a for a in answers if isinstance(a, str)}
+        for name in ("answer", "expected_answer"):
+            value = row[name]
+            if isinstance(value, str):
+                row[name] = same.get(value, value)
+
+    def _put(self, key: str, value: Any, place: int | None) -> None:
+        """Append ``value`` to column ``key`` (or set it at row ``place``)."""
+        column = self._columns[key]
+        try:
+            if isinstance(value, bool) and isinstance(column, array):
+                raise TypeError("a bool is kept as a bool, not as 0 or 1")
+            if place is None:
+                column.append(value)
+            else:
+                column[place] = value
+        except (TypeError, OverflowError):  # not a C integer: the column holds objects
+            self._columns[key] = column = list(column)
+            self._put(key, value, place)
 
     def frame(self) -> pd.DataFrame:
         """The table of the rows added so far."""
@@ -131,15 +188,25 @@ class CellsBuilder:
         data = {}
         for name in columns:  # one column at a time, each list freed once it is an array
             scorer = name[len("score_") :]
-            values = (
+            values: Any = (
                 self._scores.pop(scorer, [])
                 if name.startswith("score_") and scorer in self._scores
                 else self._columns.pop(name, [])
             )
+            if isinstance(values, array):  # C numbers: no Python object per row
+                values = np.array(values) if len(values) else []
             data[name] = pd.Series(values, dtype=types.get(name))
             del values
         self._rows, self._index = 0, {}
         return pd.DataFrame(data, columns=columns)
+
+
+def _column(name: str) -> MutableSequence[Any]:
+    if name in _FLOATS:
+        return array("d")
+    if name in _INTS:
+        return array("q")
+    return []
 
 
 def _score(record: CellRecord, name: str) -> float:

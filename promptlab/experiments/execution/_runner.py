@@ -150,7 +150,8 @@ class ExperimentRunner:
 
     async def _run_locked(self) -> Run:
         experiment = self.experiment
-        fingerprint = definition_fingerprint(experiment)
+        described = experiment.describe()
+        fingerprint = definition_fingerprint(experiment, described)
         if self.fresh:  # first: it refuses while batches are open, before anything moves
             moved = BatchLog(self.directory.path).move_aside()
             if moved is not None:
@@ -163,7 +164,7 @@ class ExperimentRunner:
             )
         if opened.changes.rescore:
             await self._rescore(opened)
-        self.directory.write_definition(experiment.describe(), fingerprint, opened.cells)
+        self.directory.write_definition(described, fingerprint, opened.cells)
         finished = opened.finished_ids()
         cache = self._open_cache()
         tasks = {task.id for task in experiment.tasks}

@@ -23,6 +23,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from promptlab.experiments.tasks import Task, task_json
+
 # Re-exported: the fingerprint describes scorers with the same rule strategies use.
 from promptlab.strategies.description import settings_of
 
@@ -36,26 +38,38 @@ NAMED_SECTIONS = ("arms", "providers", "tasks")
 _LABELS = {"arms": "arm", "providers": "provider", "tasks": "task"}
 
 
-def task_hash(task: Any) -> str:
-    """A short hash of one task's inputs and expected answer."""
-    row = [task.inputs, task.expected]
-    return hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()[:16]
+def task_hash(task: Task) -> str:
+    """A short hash of one task's inputs and expected answer (SHA-256 of :func:`task_json`).
+
+    Stored in every run directory's fingerprint: it must never change for the same task.
+    """
+    return hashlib.sha256(task_json(task).encode()).hexdigest()[:16]
 
 
-def definition_fingerprint(experiment: Experiment) -> dict[str, Any]:
-    """The fingerprint of an experiment's definition (see the module docstring)."""
-    described = experiment.describe()
-    return _normal(
+def definition_fingerprint(
+    experiment: Experiment, described: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The fingerprint of an experiment's definition (see the module docstring).
+
+    ``described``: ``experiment.describe()`` when the caller already has it (describing
+    hashes every task, which a large experiment feels).
+    """
+    if described is None:
+        described = experiment.describe()
+    tasks = {str(task.id): task_hash(task) for task in experiment.tasks}
+    fingerprint = _normal(
         {
             "format": FORMAT,
             "arms": described["arms"],
             "providers": {name: p.fingerprint() for name, p in experiment.providers.items()},
-            "tasks": {task.id: task_hash(task) for task in experiment.tasks},
             "scorers": {s.name: settings_of(s) for s in experiment.scorers},
             "repeats": experiment.repeats,
             "seed": experiment.seed,
         }
     )
+    # Ids and hashes are already strings: only sorted, as the JSON round trip would.
+    fingerprint["tasks"] = dict(sorted(tasks.items()))
+    return dict(sorted(fingerprint.items()))
 
 
 def _normal(data: Any) -> Any:

@@ -201,13 +201,14 @@ def scan_entries(path: Path) -> CellScan[CellEntry]:
     Same lines accepted, same damaged lines listed; a record is parsed whole only when
     its line is not in the format :meth:`CellRecord.to_json` writes.
     """
-    return _scan(path, _parse_entry)
+    return _scan(path, _parse_entry, _entry_of_bytes)
 
 
-def _lines(path: Path, limit: int | None = None) -> Iterator[tuple[int, str]]:
-    """``(line number, line)`` of ``path`` without the newline, one at a time; the last
-    item is ``(0, "")`` when the file does not end with a newline. ``limit``: read only
-    the file's first ``limit`` bytes (what it held when a reader first looked)."""
+def _lines(path: Path, limit: int | None = None) -> Iterator[tuple[int, bytes]]:
+    """``(line number, line)`` of ``path`` without the newline, as bytes, one at a time;
+    the last item is ``(0, b"")`` when the file does not end with a newline. ``limit``:
+    read only the file's first ``limit`` bytes (what it held when a reader first looked).
+    Lines are decoded (UTF-8, bad bytes replaced) by :func:`_decoded` when needed."""
     # Binary lines end at b"\n" only; a reply may hold U+2028 and the like.
     with path.open("rb") as handle:
         raw = b""
@@ -216,12 +217,16 @@ def _lines(path: Path, limit: int | None = None) -> Iterator[tuple[int, str]]:
             if limit is not None and read + len(raw) > limit:
                 raw = raw[: limit - read]
                 if raw:
-                    yield number, raw.rstrip(b"\n").decode("utf-8", errors="replace")
+                    yield number, raw.rstrip(b"\n")
                 break
             read += len(raw)
-            yield number, raw.rstrip(b"\n").decode("utf-8", errors="replace")
+            yield number, raw.rstrip(b"\n")
         if raw and not raw.endswith(b"\n"):
-            yield 0, ""
+            yield 0, b""
+
+
+def _decoded(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
 
 
 def stream_cells(
@@ -237,21 +242,37 @@ def stream_cells(
         yield record
 
 
-def _scan(path: Path, parse: Callable[[str], T | None]) -> CellScan[T]:
+def _scan(
+    path: Path,
+    parse: Callable[[str], T | None],
+    quick: Callable[[bytes], T | None] | None = None,
+) -> CellScan[T]:
     scan: CellScan[T] = CellScan()
-    scan.records = list(_iter_scan(path, parse, scan))
+    scan.records = list(_iter_scan(path, parse, scan, quick=quick))
     return scan
 
 
 def _iter_scan(
-    path: Path, parse: Callable[[str], T | None], scan: CellScan[Any], limit: int | None = None
+    path: Path,
+    parse: Callable[[str], T | None],
+    scan: CellScan[Any],
+    limit: int | None = None,
+    quick: Callable[[bytes], T | None] | None = None,
 ) -> Iterator[tuple[int, T]]:
+    """``quick``: reads a line's bytes when they are plainly one well-formed record and
+    gives the same result ``parse`` would (else None, and the line is decoded and parsed)."""
     if not path.exists():
         return
-    for number, line in _lines(path, limit):
+    for number, raw in _lines(path, limit):
         if number == 0:
             scan.missing_newline = True
             continue
+        if quick is not None:
+            found = quick(raw)
+            if found is not None:
+                yield number, found
+                continue
+        line = _decoded(raw)
         if not line.strip():
             continue
         record = parse(line)
@@ -351,31 +372,66 @@ def _parse_entry(line: str) -> CellEntry | None:
     return None if record is None else CellEntry.of(record)
 
 
+class _Format(NamedTuple):
+    """The patterns of a line in :meth:`CellRecord.to_json`'s format, as str or as bytes."""
+
+    head: re.Pattern[Any]
+    tail: re.Pattern[Any]
+    record_start: Any
+    tail_start: Any
+    null: Any
+    true: Any
+    text: Callable[[Any], str]
+
+
+_AS_TEXT = _Format(_HEAD, _TAIL, _RECORD_START, _TAIL_START, "null", "true", lambda q: _text(q))
+_AS_BYTES = _Format(
+    re.compile(_HEAD.pattern.encode()),
+    re.compile(_TAIL.pattern.encode()),
+    _RECORD_START.encode(),
+    _TAIL_START.encode(),
+    b"null",
+    b"true",
+    lambda q: _text(_decoded(q)),
+)
+
+
 def _read_ends(line: str) -> CellEntry | None:
     """The entry from the line's first and last fields; None when the line is not plainly
     one record in :meth:`CellRecord.to_json`'s format (the caller then parses it whole)."""
-    head = _HEAD.match(line)
-    if head is None or line.find(_RECORD_START, 1) != -1:  # not ours, or glued records
+    return _ends(line, _AS_TEXT)
+
+
+def _entry_of_bytes(raw: bytes) -> CellEntry | None:
+    """:func:`_read_ends` on the line's bytes, without decoding the whole line (the
+    replies and prompts in between are most of it): the same entry, or None when the
+    line is not plainly one record (the caller then decodes and parses it)."""
+    return _ends(raw, _AS_BYTES)
+
+
+def _ends(line: Any, form: _Format) -> CellEntry | None:
+    head = form.head.match(line)
+    if head is None or line.find(form.record_start, 1) != -1:  # not ours, or glued records
         return None
-    start = line.rfind(_TAIL_START)
-    tail = _TAIL.fullmatch(line, start) if start > 0 else None
+    start = line.rfind(form.tail_start)
+    tail = form.tail.fullmatch(line, start) if start > 0 else None
     if tail is None:
         return None
     cost = tail.group(1)
     try:
-        cost_usd = None if cost == "null" else float(cost)
+        cost_usd = None if cost == form.null else float(cost)
     except ValueError:
         return None
     if cost_usd is not None and not math.isfinite(cost_usd):
         return None
     return CellEntry(
-        _text(head.group(1)),
-        _text(head.group(2)),
-        _text(head.group(3)),
+        form.text(head.group(1)),
+        form.text(head.group(2)),
+        form.text(head.group(3)),
         int(head.group(4)),
-        tail.group(3) == "null",
+        tail.group(3) == form.null,
         cost_usd,
-        tail.group(2) == "true",
+        tail.group(2) == form.true,
     )
 
 

@@ -211,10 +211,20 @@ class RunDirectory:
             "tasks": {str(r.task_id) for r in records},
         }
         data = {**definition, "fingerprint": with_retired(fingerprint, stored, recorded)}
+        if self._holds(data):
+            return  # a resume of the same definition: nothing to write (large for many tasks)
         _write_atomic(
             self.definition_path,
             json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n",
         )
+
+    def _holds(self, data: Mapping[str, Any]) -> bool:
+        """Does ``experiment.json`` already hold ``data`` (the same JSON, keys in any order)?"""
+        try:
+            on_disk = json.loads(self.definition_path.read_text(encoding="utf-8"))
+            return _canonical(on_disk) == _canonical(data)
+        except (OSError, ValueError, TypeError):  # unreadable, or keys that do not sort
+            return False
 
     def replace_records(self, records: Iterable[CellRecord]) -> None:
         """Rewrite ``cells.jsonl`` with ``records`` only, atomically (used by a rescore)."""
@@ -291,6 +301,11 @@ class RunDirectory:
             "--fresh (Experiment.run(fresh=True)), which keeps the old records in a backup "
             f"file ({CELLS_FILE}.bak-<time>)."
         )
+
+
+def _canonical(data: Any) -> str:
+    """One text per JSON value: sorted keys, and ``true``, ``1`` and ``1.0`` kept apart."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
 
 
 def _write_atomic(path: Path, text: str) -> None:
