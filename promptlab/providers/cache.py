@@ -275,14 +275,20 @@ class ResponseCache:
             return
         created = datetime.now(timezone.utc).isoformat()
         rows = [(*row, created) for row in self._pending.values()]
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            self._db.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)", rows)
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise  # the responses stay waiting; the next flush tries again
-        self._db.execute("COMMIT")
+        # On an error the responses stay waiting; the next flush tries again.
+        self._insert("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)", rows)
         self._pending.clear()
+
+    def _insert(self, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Run ``statement`` for every row in one transaction, all or nothing."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")  # take the write lock now, not mid-way
+            try:
+                self._db.executemany(statement, rows)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def _flush_on_timer(self) -> None:
         with self._lock:
@@ -342,14 +348,8 @@ class ResponseCache:
             if sys.byteorder != "little":
                 values.byteswap()
             rows.append((key, embedder, values.tobytes(), created))
-        with self._lock:
-            self._db.execute("BEGIN")  # one transaction for the whole batch, not one per row
-            try:
-                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        # One transaction for the whole batch, not one per row.
+        self._insert("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
 
     def __len__(self) -> int:
         with self._lock:

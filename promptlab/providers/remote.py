@@ -212,8 +212,7 @@ class RemoteProvider(Provider, Generic[C]):
         tokens = estimate_tokens(request, self.assumed_output_tokens) if limiter.enabled else 1
 
         async def attempt() -> T:
-            if limiter.enabled:
-                await limiter.acquire(tokens)
+            await limiter.acquire(tokens)  # returns at once when no limit is set
             try:
                 if self.timeout is None:
                     return await call()

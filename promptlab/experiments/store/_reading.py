@@ -365,73 +365,46 @@ def _parse_line(line: str) -> CellRecord | None:
 
 
 def _parse_entry(line: str) -> CellEntry | None:
-    entry = _read_ends(line)
-    if entry is not None:
-        return entry
     record = _parse_line(line)
     return None if record is None else CellEntry.of(record)
 
 
-class _Format(NamedTuple):
-    """The patterns of a line in :meth:`CellRecord.to_json`'s format, as str or as bytes."""
-
-    head: re.Pattern[Any]
-    tail: re.Pattern[Any]
-    record_start: Any
-    tail_start: Any
-    null: Any
-    true: Any
-    text: Callable[[Any], str]
+_HEAD_BYTES = re.compile(_HEAD.pattern.encode())
+_TAIL_BYTES = re.compile(_TAIL.pattern.encode())
+_RECORD_START_BYTES = _RECORD_START.encode()
+_TAIL_START_BYTES = _TAIL_START.encode()
 
 
-_AS_TEXT = _Format(_HEAD, _TAIL, _RECORD_START, _TAIL_START, "null", "true", lambda q: _text(q))
-_AS_BYTES = _Format(
-    re.compile(_HEAD.pattern.encode()),
-    re.compile(_TAIL.pattern.encode()),
-    _RECORD_START.encode(),
-    _TAIL_START.encode(),
-    b"null",
-    b"true",
-    lambda q: _text(_decoded(q)),
-)
+def _entry_of_bytes(line: bytes) -> CellEntry | None:
+    """The entry from the line's first and last fields, read from its bytes without
+    decoding or parsing the rest (the replies and prompts in between are most of it).
 
-
-def _read_ends(line: str) -> CellEntry | None:
-    """The entry from the line's first and last fields; None when the line is not plainly
-    one record in :meth:`CellRecord.to_json`'s format (the caller then parses it whole)."""
-    return _ends(line, _AS_TEXT)
-
-
-def _entry_of_bytes(raw: bytes) -> CellEntry | None:
-    """:func:`_read_ends` on the line's bytes, without decoding the whole line (the
-    replies and prompts in between are most of it): the same entry, or None when the
-    line is not plainly one record (the caller then decodes and parses it)."""
-    return _ends(raw, _AS_BYTES)
-
-
-def _ends(line: Any, form: _Format) -> CellEntry | None:
-    head = form.head.match(line)
-    if head is None or line.find(form.record_start, 1) != -1:  # not ours, or glued records
+    None when the line is not plainly one record in :meth:`CellRecord.to_json`'s format:
+    the caller then decodes and parses it whole (:func:`_parse_entry`), so a line is
+    either read here exactly as a whole parse would read it, or parsed whole.
+    """
+    head = _HEAD_BYTES.match(line)
+    if head is None or line.find(_RECORD_START_BYTES, 1) != -1:  # not ours, or glued records
         return None
-    start = line.rfind(form.tail_start)
-    tail = form.tail.fullmatch(line, start) if start > 0 else None
+    start = line.rfind(_TAIL_START_BYTES)
+    tail = _TAIL_BYTES.fullmatch(line, start) if start > 0 else None
     if tail is None:
         return None
     cost = tail.group(1)
     try:
-        cost_usd = None if cost == form.null else float(cost)
+        cost_usd = None if cost == b"null" else float(cost)
     except ValueError:
         return None
     if cost_usd is not None and not math.isfinite(cost_usd):
         return None
     return CellEntry(
-        form.text(head.group(1)),
-        form.text(head.group(2)),
-        form.text(head.group(3)),
+        _text(_decoded(head.group(1))),
+        _text(_decoded(head.group(2))),
+        _text(_decoded(head.group(3))),
         int(head.group(4)),
-        tail.group(3) == form.null,
+        tail.group(3) == b"null",
         cost_usd,
-        tail.group(2) == form.true,
+        tail.group(2) == b"true",
     )
 
 
