@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 from collections import Counter
 from collections.abc import Hashable, Iterator, Sequence
 from typing import Any
@@ -33,8 +34,11 @@ from promptlab.strategies.stopping import (
     StopDecision,
     StoppingRule,
     WindowStop,
+    final_vote_probability,
+    lead_holds_probability,
     sample_until_stop,
 )
+from promptlab.voting import MajorityVote
 
 NONE_ID = -1  # answer id for "no extractable answer"; 0 is the correct answer
 
@@ -154,6 +158,63 @@ class MixOracle:
         return f"MixOracle(cost={self.cost})"
 
 
+class MixOptimal:
+    """Not a usable rule: the Bayes-optimal stopping policy for the simulation's own mix.
+
+    From ``n_train`` tasks of the mix it is tested on (another seed) it estimates, for
+    every pattern of counts (largest first), how often the vote there is right where the
+    ``max_n`` vote is wrong or the other way round (a *change*: what the paired CI sees,
+    gain or loss) and which pattern the next sample leads to. Backward induction from
+    ``max_n`` then gives the policy minimising E[samples] + ``penalty`` x E[changes]:
+    stop where the change rate times ``penalty`` is at most the cost of going on. No rule
+    that sees only the counts does better on this mix for that trade-off (up to the
+    estimates' noise): the frontier adaptive rules are measured against, where
+    `MixOracle` is a one-step approximation of it. Patterns seen fewer than 30 times
+    never stop (unless the lead cannot be overtaken). Run by the library's loop.
+    """
+
+    def __init__(
+        self, penalty: float, max_n: int = 16, n_train: int = 100_000, seed: int = 10_001
+    ) -> None:
+        self.penalty = penalty
+        self.max_n = max_n
+        samples = make_tasks(n_train, max_n, np.random.default_rng(seed))
+        correct = correct_by_prefix(samples)
+        changes: Counter[tuple[int, ...]] = Counter()
+        visits: Counter[tuple[int, ...]] = Counter()
+        moves: dict[tuple[int, ...], Counter[tuple[int, ...]]] = {}
+        for row, hits in zip(samples, correct, strict=True):
+            keys = _count_keys(row)
+            for n, key in enumerate(keys, start=1):
+                visits[key] += 1
+                changes[key] += int(hits[n] != hits[max_n])
+                if n < max_n:
+                    moves.setdefault(key, Counter())[keys[n]] += 1
+        self.stops: set[tuple[int, ...]] = set()
+        value: dict[tuple[int, ...], float] = {}
+        for key in sorted(visits, key=sum, reverse=True):  # the longest patterns first
+            stop_cost = penalty * changes[key] / visits[key]
+            ahead = moves.get(key)
+            go_on = 0.0  # at max_n nothing is left to draw
+            if ahead is not None:
+                expected = sum(count * value[after] for after, count in ahead.items())
+                go_on = 1 + expected / sum(ahead.values())
+            if stop_cost <= go_on and visits[key] >= 30:
+                self.stops.add(key)
+            value[key] = stop_cost if key in self.stops else go_on
+
+    def decide(self, votes: Sequence[Hashable | None]) -> StopDecision:
+        """Stop on the patterns the fitted policy stops on, or when the lead is safe."""
+        counts = tuple(sorted(Counter(v for v in votes if v is not None).values(), reverse=True))
+        left = self.max_n - len(votes)
+        lead, runner_up = (*counts, 0, 0)[:2]
+        stop = lead - runner_up > left or counts in self.stops
+        return StopDecision(stop, f"optimal: {counts} with {left} left")
+
+    def __repr__(self) -> str:
+        return f"MixOptimal(penalty={self.penalty})"
+
+
 def paired_bootstrap_ci(
     diff: np.ndarray, resample_idx: np.ndarray, level: float = 0.95
 ) -> tuple[float, float]:
@@ -245,6 +306,77 @@ def simulate(
     return rows
 
 
+#: Bins of the predicted chance that the vote changes, for `forecast_calibration`.
+CHANGE_BINS = (0.0, 0.005, 0.01, 0.02, 0.04, 0.06, 0.1, 0.2, 0.4, 1.0)
+
+
+def forecast_calibration(
+    n_tasks: int = 2000, seeds: Sequence[int] = (0, 1, 2), max_n: int = 16
+) -> list[dict[str, Any]]:
+    """Predicted vs observed chance that the vote now differs from the ``max_n`` vote.
+
+    After every sample (1 .. max_n - 1) of every simulated task, two forecasts of "the
+    full vote keeps the current winner" are taken: `final_vote_probability` (what
+    `FinalVoteStop` uses) and `lead_holds_probability` (what `PredictiveStop` uses), and
+    compared, bin by bin of the predicted change, with how often the winner really changed
+    by ``max_n``. A forecast whose rows agree means what it says, so its threshold does too.
+    """
+    vote = MajorityVote()
+    points: list[tuple[float, float, bool]] = []
+    for seed in seeds:
+        for row in make_tasks(n_tasks, max_n, np.random.default_rng(seed)):
+            votes = [None if a == NONE_ID else int(a) for a in row]
+            final = vote([None if v is None else str(v) for v in votes]).winner
+            for n in range(1, max_n):
+                drawn = votes[:n]
+                counts = [c for _, c in Counter(v for v in drawn if v is not None).most_common()]
+                if not counts:
+                    continue
+                lead, runner_up = (*counts, 0)[:2]
+                rest, left = n - lead - runner_up, max_n - n
+                now = vote([None if v is None else str(v) for v in drawn]).winner
+                points.append(
+                    (
+                        1 - final_vote_probability(drawn, left),
+                        1 - lead_holds_probability(lead, runner_up, rest, left),
+                        now != final,
+                    )
+                )
+    predicted = np.array([(a, b) for a, b, _ in points])
+    changed = np.array([c for _, _, c in points], dtype=float)
+    rows = []
+    for low, high in itertools.pairwise(CHANGE_BINS):
+        row: dict[str, Any] = {"bin": f"[{low:g}, {high:g})"}
+        for name, column in (("final_vote", 0), ("lead_holds", 1)):
+            inside = (predicted[:, column] >= low) & (predicted[:, column] < high)
+            if high == CHANGE_BINS[-1]:
+                inside |= predicted[:, column] >= high
+            row[name] = (
+                int(inside.sum()),
+                float(predicted[inside, column].mean()) if inside.any() else float("nan"),
+                float(changed[inside].mean()) if inside.any() else float("nan"),
+            )
+        rows.append(row)
+    return rows
+
+
+def print_calibration(rows: list[dict[str, Any]], title: str) -> None:
+    """Print `forecast_calibration` rows: per bin, states / mean predicted / observed."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for header in ("predicted change", "final_vote_probability", "lead_holds_probability"):
+        table.add_column(header, justify="right")
+    for row in rows:
+        cells = [
+            f"{n} states: {100 * p:.2f}% vs {100 * o:.2f}%" if n else "-"
+            for n, p, o in (row["final_vote"], row["lead_holds"])
+        ]
+        table.add_row(row["bin"], *cells)
+    Console(width=110).print(table)
+
+
 def sweep_rules() -> list[StoppingRule]:
     """Thresholds and windows for the sensitivity sweep printed by `main`."""
     return [BetaStop(t) for t in (0.8, 0.9, 0.95, 0.99)] + [WindowStop(w) for w in (3, 4, 5, 6)]
@@ -281,6 +413,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--none-rate", type=float, default=0.0)
     parser.add_argument("--share", type=float, nargs=2, default=(0.3, 0.9), metavar=("LOW", "HIGH"))
     parser.add_argument("--no-sweep", action="store_true")
+    parser.add_argument(
+        "--calibration",
+        action="store_true",
+        help="also print predicted vs observed changes of the vote (seeds 0-2)",
+    )
     args = parser.parse_args(argv)
     common: dict[str, Any] = {
         "n_tasks": args.tasks,
@@ -299,6 +436,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         print_table(
             simulate(**common, rules=sweep_rules(), batch_sizes=(1, 4))[1:],
             "Sweep of thresholds / windows (same tasks and samples)",
+        )
+    if args.calibration:
+        print_calibration(
+            forecast_calibration(args.tasks, (0, 1, 2), args.max_n),
+            f"Does the forecast mean what it says? Predicted vs observed chance that the vote "
+            f"now differs from the n={args.max_n} vote, after every sample of seeds 0-2",
         )
 
 

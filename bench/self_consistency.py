@@ -17,7 +17,8 @@ Two settings, one table:
 
 Rules: promptlab's `BetaStop` (Adaptive-Consistency) and `WindowStop` (ESC) at several
 settings, and the budget-aware rules: `UnbeatableStop` (cannot change the fixed-n vote),
-`PredictiveStop`, and their combinations with `AnyStop`.
+`PredictiveStop`, `FinalVoteStop` (exact forecast of the n = 16 vote), and combinations
+with `AnyStop`.
 
 Target (issues 5 and 13): >= 50% fewer samples than fixed n = 16 at <= 1 point accuracy
 loss, on the simulation mix (2,000 tasks, seed 0). The loss is judged as a non-inferiority
@@ -47,6 +48,7 @@ import numpy as np
 
 from bench.sc_simulation import (
     NONE_ID,
+    MixOptimal,
     MixOracle,
     correct_by_prefix,
     paired_bootstrap_ci,
@@ -57,6 +59,7 @@ from bench.sc_simulation import (
 from promptlab.strategies.stopping import (
     AnyStop,
     BetaStop,
+    FinalVoteStop,
     PredictiveStop,
     StoppingRule,
     UnbeatableStop,
@@ -69,6 +72,8 @@ TARGET_SAVED_PCT = 50.0
 TARGET_MAX_LOSS_PTS = 1.0
 #: Per-sample costs at which `--oracle` runs MixOracle (around the 50% savings mark).
 ORACLE_COSTS = (0.001, 0.0015, 0.002)
+#: Change penalties at which `--oracle` runs MixOptimal (around the 50% savings mark).
+OPTIMAL_PENALTIES = (80.0, 90.0, 100.0)
 # Used when examples/arithmetic.jsonl is absent.
 FALLBACK_TASKS = [
     {"question": "Tom has 3 apples. He buys 2 more. How many apples does he have?", "answer": 5},
@@ -91,6 +96,9 @@ def rules_and_batches(max_n: int = MAX_N) -> list[tuple[StoppingRule, int]]:
     for threshold in (0.9, 0.95):
         predictive = PredictiveStop(threshold)
         pairs += [(predictive, 1), (predictive, 4)]
+    final_vote = FinalVoteStop(0.95)
+    pairs += [(final_vote, 1), (final_vote, 4)]
+    pairs += [(FinalVoteStop(threshold), 1) for threshold in (0.96, 0.97)]
     for combined in (
         AnyStop(UnbeatableStop(), BetaStop(0.95)),
         AnyStop(UnbeatableStop(), WindowStop(4)),
@@ -105,8 +113,12 @@ def label(rule: StoppingRule) -> str:
         return " or ".join(label(inner) for inner in rule.rules)
     if isinstance(rule, PredictiveStop):
         return f"predictive>={rule.threshold} (min {rule.min_samples})"
+    if isinstance(rule, FinalVoteStop):
+        return f"final vote>={rule.threshold}"
     if isinstance(rule, UnbeatableStop):
         return "unbeatable lead"
+    if isinstance(rule, MixOptimal):
+        return f"optimal for the mix, penalty {rule.penalty:g} (not a rule)"
     if isinstance(rule, MixOracle):
         return f"oracle fitted to the mix, cost {rule.cost} (not a rule)"
     return rule_label(rule)
@@ -390,12 +402,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"simulation: {args.tasks} tasks, correct share U(0.3, 0.9), 3-5 wrong answers, "
         f"seed {args.seed}; every rule sees the same samples.",
     ]
-    extra = [(MixOracle(cost), 1) for cost in ORACLE_COSTS] if args.oracle else []
-    if extra:
+    extra: list[tuple[StoppingRule, int]] = []
+    if args.oracle:
+        extra += [(MixOracle(cost), 1) for cost in ORACLE_COSTS]
+        extra += [(MixOptimal(penalty), 1) for penalty in OPTIMAL_PENALTIES]
         notes.append(
             "oracle rows: a stopping table fitted on 50,000 other tasks of the same mix "
             "(bench.sc_simulation.MixOracle): what a rule that knew the mix would do, a "
-            "reference (myopic, estimated), not a bound."
+            "reference (myopic, estimated), not a bound. optimal rows "
+            "(bench.sc_simulation.MixOptimal): the Bayes-optimal policy for the mix, fitted "
+            "on 100,000 other tasks, minimising samples + penalty x changes of correctness "
+            "vs n=16: the frontier for rules that see only the vote counts."
         )
     sim = simulation_rows(args.tasks, args.seed, extra=extra)
     local = None

@@ -210,6 +210,7 @@ from .strategies.stopping import (
     AnyStop as AnyStop,
     BetaStop as BetaStop,
     DirichletStop as DirichletStop,
+    FinalVoteStop as FinalVoteStop,
     FixedN as FixedN,
     PredictiveStop as PredictiveStop,
     StopDecision as StopDecision,

@@ -231,6 +231,7 @@ def _stopping(value: Any, path: Path_) -> Any:
         AnyStop,
         BetaStop,
         DirichletStop,
+        FinalVoteStop,
         FixedN,
         PredictiveStop,
         UnbeatableStop,
@@ -244,6 +245,7 @@ def _stopping(value: Any, path: Path_) -> Any:
         "fixed": FixedN,
         "unbeatable": UnbeatableStop,
         "predictive": PredictiveStop,
+        "final_vote": FinalVoteStop,
         "any": AnyStop,
     }
     options: dict[str, Any] = {}
