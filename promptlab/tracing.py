@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CAPTURE_CONTENT_ENV",
+    "active",
     "capture_content",
     "capturing_content",
     "completion_attributes",
@@ -65,8 +66,7 @@ def capturing_content() -> bool:
     return os.environ.get(CAPTURE_CONTENT_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
-def _tracer() -> Any:
-    """promptlab's tracer, or None when no OpenTelemetry SDK is configured (the no-op case)."""
+def _load_api() -> Any:
     global _api
     if _api is None:
         try:
@@ -75,14 +75,72 @@ def _tracer() -> Any:
             _api = False
         else:
             _api = trace
-    if _api is False:
+    return _api
+
+
+def _provider() -> Any:
+    """The configured OpenTelemetry SDK tracer provider, or None (the no-op case)."""
+    api = _api if _api is not None else _load_api()
+    if api is False or _unconfigured(api):
         return None
-    provider = _api.get_tracer_provider()
+    provider = api.get_tracer_provider()
     # Until an SDK sets a provider, the API hands out a proxy whose spans record nothing:
     # skip the span entirely, so an untraced call costs one check.
-    if isinstance(provider, (_api.ProxyTracerProvider, _api.NoOpTracerProvider)):
+    if isinstance(provider, (api.ProxyTracerProvider, api.NoOpTracerProvider)):
         return None
-    return provider.get_tracer("promptlab", __version__)
+    return provider
+
+
+def _tracer() -> Any:
+    """promptlab's tracer, or None when no OpenTelemetry SDK is configured."""
+    provider = _provider()
+    return None if provider is None else provider.get_tracer("promptlab", __version__)
+
+
+def active() -> bool:
+    """True when spans are recorded: an OpenTelemetry SDK's tracer provider is configured.
+
+    Asked afresh on every call (cheaply while nothing is configured), so tracing starts
+    as soon as an application sets a tracer provider, before or after promptlab's first
+    call. :func:`span` makes a span exactly when this is true.
+    """
+    return _provider() is not None
+
+
+# The API's getter looks OTEL_PYTHON_TRACER_PROVIDER up in os.environ on every call while no
+# provider is set (a KeyError raised and caught: most of an untraced call's tracing cost).
+# `_unconfigured` answers the same question from the environment's own dict.
+_PROVIDER_ENV = "OTEL_PYTHON_TRACER_PROVIDER"
+try:
+    _PROVIDER_ENV_KEY: Any = os.environ.encodekey(_PROVIDER_ENV)
+except AttributeError:  # pragma: no cover - os.environ is always an os._Environ
+    _PROVIDER_ENV_KEY = None
+_stock_getter: Any = None  # the API's own get_tracer_provider, once seen
+
+
+def _unconfigured(api: Any) -> bool:
+    """True when ``api.get_tracer_provider()`` would return the API's proxy (no SDK).
+
+    That is: the getter is the API's own (tests and instrumentations may replace it), no
+    provider has been set, and ``OTEL_PYTHON_TRACER_PROVIDER`` names none. Checked on every
+    call, so a provider configured later is seen at once. False means "ask the getter".
+    """
+    global _stock_getter
+    getter = api.get_tracer_provider
+    if getter is not _stock_getter:
+        if (
+            getattr(getter, "__module__", None) != api.__name__
+            or getattr(getter, "__qualname__", None) != "get_tracer_provider"
+            or not hasattr(api, "_TRACER_PROVIDER")  # an API version this check does not know
+        ):
+            return False  # replaced: only the replacement knows
+        _stock_getter = getter
+    if api._TRACER_PROVIDER is not None:
+        return False
+    try:
+        return _PROVIDER_ENV_KEY not in os.environ._data  # type: ignore[attr-defined]
+    except AttributeError:  # pragma: no cover - a replaced os.environ: ask it
+        return _PROVIDER_ENV not in os.environ
 
 
 def span(

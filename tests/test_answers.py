@@ -5,6 +5,7 @@ Each table row is (reply, expected answer). The rules they pin down are in
 "Answer extraction" paragraph.
 """
 
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -402,3 +403,12 @@ def test_the_plain_integer_shortcut_agrees_with_the_span_rules(reply):
     # extract() reads "Answer: 42" without the statement rules; read() always applies them.
     value = NumericAnswer().read(reply)
     assert NumericAnswer().extract(reply) == (None if value is None else format_number(value))
+
+
+@pytest.mark.parametrize(
+    "digits", ["0", "7", "0012", "1000", "9" * 30, "1" + "0" * 3999, "5" * 4000, "5" * 4301]
+)
+def test_plain_digits_read_as_every_other_spelling_of_the_number(digits):
+    # Plain ASCII digits take a shortcut; the same digits in a wrapper take the full rules.
+    assert parse_number(digits) == parse_number(f"**{digits}**") == parse_number(f"{digits}.")
+    assert parse_number(digits) == Fraction(Decimal(digits))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -45,6 +48,68 @@ def test_no_sdk_means_no_span_and_no_cost() -> None:
     # The default global provider is the API's proxy: nothing is recorded.
     with tracing.span("x", lambda: pytest.fail("attributes built without tracing")) as current:
         assert current is None
+
+
+def run_script(body: str) -> list[str]:
+    """Run a script in a fresh interpreter (the global tracer provider is set once per
+    process) after a first untraced ZeroShot run; return its printed lines."""
+    prelude = """
+        from opentelemetry import trace
+        from promptlab import ZeroShot, tracing
+        from promptlab.testing import FakeProvider
+
+        fake = FakeProvider(["Answer: 4"], cycle=True)
+        strategy = ZeroShot(extractor="numeric")
+        for _ in range(3):
+            strategy.run({"question": "2 + 2?"}, fake)
+        print(tracing.active())
+    """
+    script = textwrap.dedent(prelude) + textwrap.dedent(body)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_a_tracer_provider_set_after_first_use_records_spans() -> None:
+    lines = run_script(
+        """
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+            InMemorySpanExporter,
+        )
+
+        memory = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(memory))
+        trace.set_tracer_provider(provider)
+        print(tracing.active())
+        strategy.run({"question": "2 + 2?"}, fake)
+        print(*[span.name for span in memory.get_finished_spans()])
+        """
+    )
+    assert lines == ["False", "True", "chat fake-model"]
+
+
+def test_a_tracer_provider_named_in_the_environment_after_first_use_is_used() -> None:
+    lines = run_script(
+        """
+        import os
+
+        os.environ["OTEL_PYTHON_TRACER_PROVIDER"] = "sdk_tracer_provider"
+        print(tracing.active())
+        print(type(trace.get_tracer_provider()).__module__)
+        """
+    )
+    assert lines == ["False", "True", "opentelemetry.sdk.trace"]
+
+
+def test_a_replaced_provider_getter_is_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert not tracing.active()
+    monkeypatch.setattr(trace, "get_tracer_provider", TracerProvider)
+    assert tracing.active()
+    monkeypatch.undo()
+    assert not tracing.active()
 
 
 def test_provider_call_span_has_genai_attributes(exporter: InMemorySpanExporter) -> None:

@@ -25,7 +25,13 @@ from promptlab.completion import Completion, CompletionRequest
 from promptlab.errors import ConfigurationError, UnsupportedParameterError
 from promptlab.params import GenerationParams
 from promptlab.sync import run_sync
-from promptlab.tracing import completion_attributes, request_attributes, set_attributes, span
+from promptlab.tracing import (
+    active as tracing_active,
+    completion_attributes,
+    request_attributes,
+    set_attributes,
+    span,
+)
 
 if TYPE_CHECKING:  # scoring is a feature of its own: its module loads when used
     from promptlab.likelihood import PromptLogprobs, ScoredText
@@ -174,6 +180,9 @@ class Provider(ABC):
         if self._generates_sync and (self.capabilities.native_n or (request.params.n or 1) == 1):
             request = self.check(request)
             start = time.perf_counter()
+            if not tracing_active():  # no span to open: skip building one (the common case)
+                completion = self._generate_sync(request)
+                return _with_latency(completion, time.perf_counter() - start)
             with self._span(request) as current:
                 return _finished(current, self._generate_sync(request), start)
         return run_sync(self.complete(request))

@@ -47,13 +47,22 @@ the text is a query or a passage, and the text itself.
 
 Writes are batched: a response is kept in memory first (a ``get`` in the same process
 sees it at once) and written with others in one transaction, when ``flush_size``
-responses are waiting or ``flush_interval`` seconds after the first of them, whichever
-comes first, and on :meth:`ResponseCache.close`, :meth:`ResponseCache.flush` and at
-interpreter exit. One transaction per response cost more than the rest of a cell's
+responses are waiting or at most ``flush_interval`` seconds after the first of them,
+whichever comes first, and on :meth:`ResponseCache.close`, :meth:`ResponseCache.flush`
+and at interpreter exit. One transaction per response cost more than the rest of a cell's
 bookkeeping. A crash (a killed process) loses at most the responses of that last window,
 and nothing else: the run directory's ``cells.jsonl`` holds the cells' results, so a
 resumed run does not need them, and a later run that asks the same requests again calls
 the provider for those and stores them (the cache is a saving, never the record).
+
+Reads ahead: a lookup answered from the file also reads the ``READ_AHEAD`` responses
+stored after it, because a re-run asks for its responses in the order the first run
+stored them; the next lookups are then served from memory instead of one SQLite query
+each (a query cost as much as the rest of a cache hit). Responses read ahead are kept at
+most ``flush_interval`` seconds, the same window in which this process's own writes may
+still be waiting: within it, a response another process overwrote or deleted may be
+served as it was read. A ``put`` or :meth:`ResponseCache.clear` in this process is seen
+at once. With ``flush_interval=0`` every lookup reads the file.
 
 The file is ``$PROMPTLAB_CACHE_DIR/responses.sqlite``, or
 ``~/.cache/promptlab/responses.sqlite`` when that variable is unset.
@@ -69,11 +78,10 @@ import os
 import sqlite3
 import sys
 import threading
+import time
 import weakref
 from array import array
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -90,6 +98,10 @@ CACHE_FILE = "responses.sqlite"
 FLUSH_INTERVAL_S = 1.0
 #: Responses written in one transaction at most; a full batch is written at once.
 FLUSH_SIZE = 256
+#: Responses read after one found in the file, for the lookups that follow (see the
+#: module docstring); also how many file lookups pass before reading ahead is tried again
+#: when the last read-ahead served none.
+READ_AHEAD = 64
 logger = logging.getLogger(__name__)
 #: Keys per SQL query when reading vectors (SQLite's default variable limit is 999+).
 _SQL_VARIABLES = 500
@@ -132,8 +144,9 @@ class ResponseCache:
     Args:
         path: The SQLite file, or a folder to put ``responses.sqlite`` in;
             :func:`default_cache_path` when None.
-        flush_interval: Seconds a stored response may wait before it is written; 0
-            writes each at once (one transaction per response).
+        flush_interval: Seconds a stored response may wait before it is written, and
+            a response read ahead may be kept; 0 writes each at once (one transaction
+            per response) and reads every lookup from the file.
         flush_size: The most responses written in one transaction; a full batch is
             written at once.
 
@@ -179,6 +192,11 @@ class ResponseCache:
         self._db.execute(_VECTOR_SCHEMA)
         # Responses put but not yet written: key -> the row without its "created" time.
         self._pending: dict[str, tuple[str, str, str, str, str]] = {}
+        # Read ahead (see the module docstring): key -> completion text, until a time.
+        self._ahead: dict[str, str] = {}
+        self._ahead_until = 0.0
+        self._ahead_served = True  # the last read-ahead served a lookup (or there was none)
+        self._reads_since_ahead = 0
         self._timer: threading.Timer | None = None
         self._closed = False
         self._pid = os.getpid()  # a forked child must not write through this connection
@@ -208,13 +226,41 @@ class ResponseCache:
             if waiting is not None:
                 text = waiting[4]
             else:
-                row = self._db.execute(
-                    "SELECT completion FROM responses WHERE key = ?", (key,)
-                ).fetchone()
-                if row is None:
-                    return None
-                text = row[0]
-        return replace(_completion_from_json(text), calls=0)
+                ahead = self._ahead.pop(key, None)
+                if ahead is not None and time.monotonic() <= self._ahead_until:
+                    self._ahead_served = True
+                    text = ahead
+                else:
+                    found = self._read(key)
+                    if found is None:
+                        return None
+                    text = found
+        return _completion_of(json.loads(text), calls=0)
+
+    def _read(self, key: str) -> str | None:
+        """The stored completion text for ``key``, from the file (the caller holds the lock).
+
+        A response found there starts a read-ahead, unless the last one served nothing
+        (then only every ``READ_AHEAD`` file lookups, to notice when reading in order resumes).
+        """
+        row = self._db.execute(
+            "SELECT rowid, completion FROM responses WHERE key = ?", (key,)
+        ).fetchone()
+        if row is None:
+            return None
+        self._reads_since_ahead += 1
+        if self.flush_interval > 0 and (
+            self._ahead_served or self._reads_since_ahead >= READ_AHEAD
+        ):
+            rows = self._db.execute(
+                "SELECT key, completion FROM responses WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (row[0], READ_AHEAD),
+            ).fetchall()
+            self._ahead = dict(rows)
+            self._ahead_until = time.monotonic() + self.flush_interval
+            self._ahead_served = False
+            self._reads_since_ahead = 0
+        return str(row[1])
 
     def put(
         self,
@@ -238,22 +284,23 @@ class ResponseCache:
                 make the key (the key's canonical text); saves serialising it twice.
         """
         if request_json is None:
-            request_json = json.dumps(
-                {"provider": fingerprint, **_request_dict(request)}, ensure_ascii=False
-            )
+            request_json = _STORED_JSON.encode({"provider": fingerprint, **_request_dict(request)})
         row = (
             str(fingerprint.get("name", "")),
             str(fingerprint.get("model", "")),
             request_json,
-            json.dumps(_completion_dict(completion), ensure_ascii=False),
+            _STORED_JSON.encode(_completion_dict(completion)),
         )
         with self._lock:
             if self._closed:
                 raise sqlite3.ProgrammingError(f"{self!r} is closed: open a new ResponseCache.")
             self._pending.pop(key, None)  # an overwrite goes to the end of the queue
             self._pending[key] = (key, *row)
+            self._ahead.pop(key, None)  # read ahead before this put: out of date
             if len(self._pending) >= self.flush_size or self.flush_interval == 0:
-                self._write_pending()
+                # A running timer is left to fire (early for the next batch, which is
+                # allowed): restarting it per batch started a thread per flush_size puts.
+                self._write_pending(keep_timer=True)
             elif self._timer is None:
                 timer = threading.Timer(self.flush_interval, self._flush_on_timer)
                 timer.daemon = True  # interpreter exit flushes instead (atexit)
@@ -266,9 +313,9 @@ class ResponseCache:
             if not self._closed:
                 self._write_pending()
 
-    def _write_pending(self) -> None:
+    def _write_pending(self, *, keep_timer: bool = False) -> None:
         """Write every waiting response (the caller holds the lock)."""
-        if self._timer is not None:
+        if self._timer is not None and not keep_timer:
             self._timer.cancel()
             self._timer = None
         if not self._pending or os.getpid() != self._pid:
@@ -360,6 +407,7 @@ class ResponseCache:
         """Delete every stored response and embedding (the waiting ones too)."""
         with self._lock:
             self._pending.clear()
+            self._ahead.clear()
             self._db.execute("DELETE FROM responses")
             self._db.execute("DELETE FROM vectors")
 
@@ -445,7 +493,7 @@ class CachedProvider(Provider):
         self.capabilities = provider.capabilities
         self.hits = 0
         self.misses = 0
-        self._seen: Counter[str] = Counter()
+        self._seen: dict[str, int] = {}
         self._fingerprint: dict[str, Any] | None = None
 
     def fingerprint(self) -> dict[str, Any]:
@@ -463,8 +511,8 @@ class CachedProvider(Provider):
         # request is serialised once per key.
         canonical = _canonical(fingerprint, request, self.sample_index, 0)
         key = _digest(canonical)
-        occurrence = self._seen[key]
-        self._seen[key] += 1
+        occurrence = self._seen.get(key, 0)
+        self._seen[key] = occurrence + 1
         if occurrence:
             canonical = _canonical(fingerprint, request, self.sample_index, occurrence)
             key = _digest(canonical)
@@ -500,6 +548,14 @@ class CachedProvider(Provider):
         )
 
 
+# Built once: json.dumps with options other than the defaults builds an encoder per call,
+# which cost a cache hit more than the SQLite read. Same options, so the same text (and
+# keys) as json.dumps(..., sort_keys=True, ensure_ascii=False) and json.dumps(...,
+# ensure_ascii=False) gave before.
+_KEY_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+_STORED_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
 def _digest(canonical: str) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -507,15 +563,13 @@ def _digest(canonical: str) -> str:
 def _canonical(
     fingerprint: Mapping[str, Any], request: CompletionRequest, sample_index: int, occurrence: int
 ) -> str:
-    return json.dumps(
+    return _KEY_JSON.encode(
         {
             "provider": fingerprint,
             **_request_dict(request),
             "sample_index": sample_index,
             "occurrence": occurrence,
-        },
-        sort_keys=True,
-        ensure_ascii=False,
+        }
     )
 
 
@@ -558,12 +612,13 @@ def completion_to_dict(completion: Completion) -> dict[str, Any]:
     return _completion_dict(completion)
 
 
-def _completion_from_json(text: str) -> Completion:
-    return completion_from_dict(json.loads(text))
-
-
 def completion_from_dict(data: Mapping[str, Any]) -> Completion:
     """The completion :func:`completion_to_dict` stored."""
+    return _completion_of(data, data["calls"])
+
+
+def _completion_of(data: Mapping[str, Any], calls: int) -> Completion:
+    """The stored completion ``data`` with ``calls`` calls (0 for a cache hit)."""
     choices = tuple(
         Choice(
             c["text"],
@@ -585,5 +640,5 @@ def completion_from_dict(data: Mapping[str, Any]) -> Completion:
         model=data["model"],
         provider=data["provider"],
         cost_usd=data["cost_usd"],
-        calls=data["calls"],
+        calls=calls,
     )

@@ -132,6 +132,27 @@ class FakeProvider(Provider):
         """The scripted completion for ``request``: the one rule behind both routes."""
         params = request.params
         n = params.n or 1
+        texts = self._texts(request, n)
+        if params.stop or params.max_tokens is not None or params.logprobs:
+            choices = tuple(self._choice(text, i, request) for i, text in enumerate(texts))
+        elif n == 1:
+            # Nothing to cut or annotate, one sample: the common case, kept cheap because
+            # benchmarks use this fake to measure promptlab's own per-call overhead.
+            choices = (Choice(texts[0], "stop", None, 0),)
+        else:
+            choices = tuple([Choice(text, "stop", None, i) for i, text in enumerate(texts)])
+        messages = request.messages
+        usage = Usage(
+            len(messages[0].content.split())  # one message and one text: no sums to build
+            if len(messages) == 1
+            else sum([len(m.content.split()) for m in messages]),
+            len(texts[0].split()) if n == 1 else sum([len(t.split()) for t in texts]),
+        )
+        cost = None if self.cost_per_call is None else self.cost_per_call * n
+        return Completion(choices, usage, 0.0, self.model, self.name, cost)
+
+    def _texts(self, request: CompletionRequest, n: int) -> list[str]:
+        """The next ``n`` scripted texts; a scripted exception is raised."""
         texts: list[str] = []
         while len(texts) < n:
             reply = self._next_reply(request)
@@ -142,16 +163,7 @@ class FakeProvider(Provider):
             else:
                 texts.extend(reply)
         del texts[n:]
-        if params.stop or params.max_tokens is not None or params.logprobs:
-            choices = tuple(self._choice(text, i, request) for i, text in enumerate(texts))
-        else:
-            # Nothing to cut or annotate: the common case, kept cheap because benchmarks
-            # use this fake to measure promptlab's own per-call overhead.
-            choices = tuple([Choice(text, "stop", None, i) for i, text in enumerate(texts)])
-        prompt_words = sum([len(m.content.split()) for m in request.messages])
-        usage = Usage(prompt_words, sum([len(t.split()) for t in texts]))
-        cost = None if self.cost_per_call is None else self.cost_per_call * n
-        return Completion(choices, usage, model=self.model, provider=self.name, cost_usd=cost)
+        return texts
 
     def _next_reply(self, request: CompletionRequest) -> Reply | list[str]:
         if self._callable is not None:

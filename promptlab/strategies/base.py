@@ -208,8 +208,12 @@ class Strategy:
         has an answer only when it finished a final-answer line (see
         :func:`~promptlab.answers.reply_answer`).
         """
-        answer = reply_answer(self.extract, choice.text, choice.finish_reason)
-        return Sample(choice.text, answer, choice.finish_reason)
+        text, finish = choice.text, choice.finish_reason
+        # "stop", the commonest reason, is never a token-limit stop: skip that check.
+        answer = (
+            self.extract(text) if finish == "stop" else reply_answer(self.extract, text, finish)
+        )
+        return Sample(text, answer, finish)
 
     def resolve_params(
         self,
@@ -291,19 +295,22 @@ class Strategy:
     ) -> StrategyResult:
         """The :class:`StrategyResult` of one call: every choice read as a :class:`Sample`."""
         samples = tuple([self.read_choice(c) for c in completion.choices])
+        answers = [sample.answer for sample in samples]
+        template = self.template
+        # The first fields by position: this runs on every call, and keywords cost more.
         return StrategyResult(
-            answer=samples[0].answer if samples else None,
-            samples=samples,
-            messages=request.messages,
-            usage=completion.usage,
-            latency_s=completion.latency_s,
-            cost_usd=completion.cost_usd,
-            calls=completion.calls,
-            strategy=self.name,
-            template=self.template.name,
-            template_hash=self.template.hash,
-            params=request.params,
-            no_answer=sum(1 for s in samples if s.answer is None),
+            answers[0] if answers else None,
+            samples,
+            request.messages,
+            completion.usage,
+            completion.latency_s,
+            completion.cost_usd,
+            completion.calls,
+            self.name,
+            template.name,
+            template.hash,
+            request.params,
+            no_answer=answers.count(None),
             completions=(completion,),
             shots=shot_ids(variables) if self.has_examples else (),
             retrieved=retrieved_passages(variables) if self.has_context else (),

@@ -22,6 +22,7 @@ from promptlab.messages import Message
 from promptlab.templating.chat_blocks import split_messages
 from promptlab.templating.environment import TEMPLATE_SUFFIX, builtin_template_dir, make_environment
 from promptlab.templating.include_inlining import inline_includes
+from promptlab.templating.render_plan import RenderPlan
 
 _UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined")
 
@@ -54,7 +55,10 @@ class PromptTemplate:
             ast = environment.parse(source, name=name)
             # Variables are read before inlining: they are this template's own inputs.
             self.variables: frozenset[str] = frozenset(meta.find_undeclared_variables(ast))
-            self._template = environment.from_string(inline_includes(ast, environment))
+            inline_includes(ast, environment)
+            # Planned before compiling: compiling may fold constants in the tree in place.
+            self._plan = RenderPlan.of(ast, environment)
+            self._template = environment.from_string(ast)
         except TemplateSyntaxError as exc:
             raise TemplateError(
                 f"Template {name!r} has a syntax error on line {exc.lineno}: {exc.message}"
@@ -102,6 +106,12 @@ class PromptTemplate:
             TemplateError: Any other rendering problem.
         """
         try:
+            # The plainest templates skip Jinja's render (see render_plan); the plan gives
+            # Jinja's messages, or None where Jinja must decide, errors included.
+            if self._plan is not None:
+                messages = self._plan.render(inputs)
+                if messages is not None:
+                    return messages
             rendered = self._template.render(inputs)
         except UndefinedError as exc:
             raise self._missing_error(inputs, exc) from None

@@ -47,3 +47,34 @@ async def test_a_tolerance_is_exact_at_its_edge() -> None:
 async def test_huge_numbers_compare_without_overflow() -> None:
     assert await score("Answer: 1e400", "1e400", tolerance=0.5) == 1.0
     assert await score("Answer: 1e400", "2e400", relative_tolerance=0.1) == 0.0
+
+
+class ThroughMatches(NumericMatch):
+    """The base class's route: score() through matches(), the expected number read again."""
+
+    def matches(self, candidate: str, expected: object) -> bool:
+        return super().matches(candidate, expected)
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected", "options"),
+    [
+        ("Answer: 12", 12, {}),
+        ("Answer: 12", "13", {}),
+        ("Answer: 0012", "12.0", {}),
+        ("Answer: 1/3", "0.333", {"tolerance": 0.001}),
+        ("Answer: 3.16", "3.14", {"tolerance": 0.01}),
+        ("I cannot tell.", 5, {}),
+        ("Answer: 5", "five", {}),
+        ("Answer: 5", None, {}),
+        ("Answer: 1e400", "2e400", {"relative_tolerance": 0.1}),
+    ],
+)
+async def test_the_numeric_score_is_the_one_matches_gives(
+    reply: str, expected: object, options: dict[str, float]
+) -> None:
+    result = await ZeroShot(extractor="numeric").arun({"question": "q"}, FakeProvider([reply]))
+    task = Task(id="t1", inputs={"question": "q"}, expected=expected)
+    fast = await NumericMatch(**options).score(task, result)
+    slow = await ThroughMatches(**options).score(task, result)
+    assert (fast.value, fast.note) == pytest.approx((slow.value, slow.note), nan_ok=True)

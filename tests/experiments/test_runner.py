@@ -290,3 +290,33 @@ def test_invalid_experiments_fail_before_running(tmp_path: Path) -> None:
         experiment({"fake": fake}, provider_concurrency={"other": 2})
     with pytest.raises(ConfigurationError, match="share the name"):
         Experiment({"a": ZeroShot()}, {"fake": fake}, tasks(1), ["numeric", "numeric"])
+
+
+def assert_is_the_loaded_run(returned: Run, run_dir: Path) -> None:
+    """The Run a run returns is the one its directory loads (it is not read back)."""
+    loaded = Run.load(run_dir)
+    assert returned._counts == loaded._counts
+    assert (returned._arms, returned._providers) == (loaded._arms, loaded._providers)
+    assert returned._snapshot == loaded._snapshot
+    assert returned.cells.equals(loaded.cells)
+    assert returned.summary().equals(loaded.summary())
+
+
+def test_the_run_returned_is_the_run_its_directory_loads(tmp_path: Path) -> None:
+    failures = {"What is 1 + 1?": ValueError("a bug"), "What is 3 + 1?": ValueError("again")}
+    fake = flaky_provider(failures)
+    arms = {"zs": ZeroShot(extractor="numeric"), "cot": ChainOfThought(extractor="numeric")}
+    run_dir = tmp_path / "run"
+
+    def run(**kwargs: Any) -> Run:
+        definition = experiment({"fake": fake}, n_tasks=4, arms=arms, **kwargs)
+        return definition.run(run_dir, cache=tmp_path / "cache", progress=False)
+
+    assert_is_the_loaded_run(run(), run_dir)  # a new directory, with errored cells
+    assert_is_the_loaded_run(run(), run_dir)  # the errored cells retried and superseded
+    assert_is_the_loaded_run(run(), run_dir)  # nothing left to run
+    assert_is_the_loaded_run(run(repeats=2), run_dir)  # earlier cells and new ones
+    rescored = Experiment(
+        providers={"fake": fake}, tasks=tasks(4), arms=arms, repeats=2, scorers=["exact"]
+    ).run(run_dir, cache=tmp_path / "cache", progress=False)
+    assert_is_the_loaded_run(rescored, run_dir)  # only the scorers changed

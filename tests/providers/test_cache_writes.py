@@ -91,6 +91,23 @@ def test_waiting_responses_are_written_after_the_flush_interval(tmp_path: Path) 
     cache.close()
 
 
+def test_a_full_batch_leaves_the_running_timer_to_write_the_next(tmp_path: Path) -> None:
+    """A busy cache starts one timer thread per interval, not one per batch."""
+    cache = ResponseCache(tmp_path, flush_interval=0.05, flush_size=2)
+    cache.put("k0", FINGERPRINT, request(0), answer(0))
+    timer = cache._timer
+    assert timer is not None
+    cache.put("k1", FINGERPRINT, request(1), answer(1))  # a full batch: written at once
+    assert rows_on_disk(cache.path) == 2
+    cache.put("k2", FINGERPRINT, request(2), answer(2))
+    assert cache._timer is timer  # the same timer, not a new thread
+    deadline = time.monotonic() + 30  # the bound is 0.05 s; this only guards a hang
+    while rows_on_disk(cache.path) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert rows_on_disk(cache.path) == 3  # the next batch, written by that timer
+    cache.close()
+
+
 def test_len_and_clear_count_the_waiting_responses(tmp_path: Path) -> None:
     cache = ResponseCache(tmp_path, flush_interval=3600)
     cache.put("k1", FINGERPRINT, request(1), answer(1))

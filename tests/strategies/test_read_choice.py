@@ -73,3 +73,15 @@ def test_read_choice_uses_the_strategys_own_extract():
     strategy = Shouting()
     assert strategy.read_choice(Choice("abc", "stop")).answer == "ABC"
     assert strategy.read_choice(Choice("abc", "length")).answer is None
+
+
+def test_read_choice_gives_reply_answer_for_every_finish_reason():
+    # read_choice skips the token-limit check for "stop"; every reason must still agree.
+    from promptlab.answers import reply_answer
+
+    strategy = ZeroShot(extractor="numeric")
+    for text in (REASONING, "So 100 + 50 = 15", "Answer: 150.\nThen", "nothing"):
+        for finish in ("stop", "length", "LENGTH", "max_tokens", None, "content_filter"):
+            sample = strategy.read_choice(Choice(text, finish))
+            assert sample.answer == reply_answer(strategy.extract, text, finish), (text, finish)
+            assert (sample.text, sample.finish_reason) == (text, finish)

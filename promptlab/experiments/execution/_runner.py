@@ -40,6 +40,7 @@ from promptlab.experiments.execution._rescore import rescore_records
 from promptlab.experiments.store import (
     BatchLog,
     CellEntry,
+    CellRecord,
     OpenedRun,
     RunDirectory,
     clear_stop,
@@ -182,13 +183,11 @@ class ExperimentRunner:
             for c in opened.cells
             if c.cost_usd is not None and not c.cached and c.provider in experiment.providers
         )
-        # Only ids are needed from here on; finished records are never held (each is
-        # written to cells.jsonl and dropped), and the Run returned reads the directory
-        # only when it is asked for data. When every cell is done, the entries just read
-        # are the Run's: reading them again would double the cost of a resume.
-        finished_run = (
-            opened.cells if done == experiment.n_cells and not opened.changes.rescore else None
-        )
+        # Finished records are never held (each is written to cells.jsonl and dropped),
+        # and the Run returned reads the directory only when it is asked for data. What
+        # the Run needs, each cell's latest entry, is kept as the lines are written:
+        # reading cells.jsonl back would cost the run a second pass over every line.
+        entries = _LatestEntries(opened.cells)
         opened.cells = []
         clear_stop(self.directory.path)
         progress = RunProgress(
@@ -214,6 +213,17 @@ class ExperimentRunner:
             )
             await budget.check_known()
 
+        limits = {
+            name: min(self.batch_options.max_in_flight, experiment.n_cells)
+            if name in batched
+            else min(experiment.provider_limit(name), self.concurrency)
+            for name in experiment.providers
+        }
+        # The shared slots bind only when the workers holding them outnumber them; with
+        # fewer (one provider, say), a slot is always free and the cells skip the semaphore.
+        holders = sum(limit for name, limit in limits.items() if name not in batched)
+        shared = slots if holders > self.concurrency else None
+
         async def worker(cells: Iterator[Cell], batch: BatchScheduler | None) -> None:
             for cell in cells:
                 reserved = 0.0
@@ -226,24 +236,25 @@ class ExperimentRunner:
                     record = await run_cell(
                         cell, experiment, cache, refresh_cache=self.refresh_cache, batch=batch
                     )
+                elif shared is None:
+                    record = await run_cell(
+                        cell, experiment, cache, refresh_cache=self.refresh_cache
+                    )
                 else:
-                    async with slots:
+                    async with shared:
                         record = await run_cell(
                             cell, experiment, cache, refresh_cache=self.refresh_cache
                         )
                 # One thread, no await between write and flush: lines never interleave.
                 self.directory.append(record)
+                entries.add(record)
                 progress.advance(record)
                 if budget is not None:
                     budget.settle(reserved, record)
 
         workers = []
-        for name in experiment.providers:
+        for name, limit in limits.items():
             cells = iter_cells(experiment, name, finished)
-            if name in batched:
-                limit = min(self.batch_options.max_in_flight, experiment.n_cells)
-            else:
-                limit = min(experiment.provider_limit(name), self.concurrency)
             batch = scheduler if name in batched else None
             workers += [asyncio.ensure_future(worker(cells, batch)) for _ in range(limit)]
         try:
@@ -288,9 +299,8 @@ class ExperimentRunner:
                 cache.close()
         from promptlab.experiments.analysis import Run
 
-        if finished_run is not None and progress.done == done:  # nothing was written
-            return Run._of_directory(self.directory.path, finished_run)
-        return Run.load(self.directory.path)
+        # What Run.load would read back: the lines of cells.jsonl, latest per cell.
+        return Run._of_directory(self.directory.path, entries.latest())
 
     async def _rescore(self, opened: OpenedRun) -> None:
         """Only scorers changed: score the stored outputs again, calling no provider."""
@@ -379,6 +389,33 @@ class ExperimentRunner:
             "resume; finished cells are not run again.",
             file=sys.stderr,
         )
+
+
+class _LatestEntries:
+    """Each cell's latest entry in ``cells.jsonl``, in the order cells first appear there.
+
+    Starts from the entries the directory held when opened, and follows every record the
+    run appends, so it equals a scan of the file after the run (:meth:`CellScan.latest`).
+    """
+
+    def __init__(self, opened: list[CellEntry]) -> None:
+        self._earlier = opened
+        self._written: list[CellEntry] = []
+
+    def add(self, record: CellRecord) -> None:
+        """Follow one record just appended."""
+        self._written.append(CellEntry.of(record))
+
+    def latest(self) -> list[CellEntry]:
+        """The entries a scan of ``cells.jsonl`` would give now."""
+        if not self._written:
+            return self._earlier
+        if not self._earlier:  # a new directory: a run writes each cell once
+            return self._written
+        latest = {entry.id: entry for entry in self._earlier}
+        for entry in self._written:  # a retried cell keeps its place, with its new entry
+            latest[entry.id] = entry
+        return list(latest.values())
 
 
 def _note_adaptive(experiment: Experiment, apis: dict[str, BatchAPI]) -> None:

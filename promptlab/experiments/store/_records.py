@@ -118,8 +118,12 @@ class CellRecord:
     def to_json(self) -> str:
         """One JSON line (NaN scores are written as null)."""
         # A shallow copy: every field already holds JSON-ready values, and asdict's deep
-        # copy made serialising the runner's slowest step.
-        data = {name: getattr(self, name) for name in _FIELD_NAMES}
+        # copy made serialising the runner's slowest step. The instance dict holds the
+        # fields in declaration order (the generated __init__ sets them in that order);
+        # anything else (an extra attribute) takes the field-by-field copy.
+        data = self.__dict__.copy()
+        if tuple(data) != _FIELD_NAMES:
+            data = {name: getattr(self, name) for name in _FIELD_NAMES}
         data["scores"] = {k: (None if v != v else v) for k, v in self.scores.items()}
         return _ENCODER.encode(data)
 
