@@ -78,7 +78,7 @@ class RenderPlan:
 
     def __init__(self, items: list[Item]) -> None:
         self._items = items
-        self._tested = tuple(dict.fromkeys(_tested_names(items)))
+        self._tested = tuple(dict.fromkeys(_names(items, printed=False)))
         self._layouts: dict[tuple[bool, ...], tuple[Entry, ...] | None] = {}
 
     @classmethod
@@ -187,27 +187,17 @@ def _defined_test(test: nodes.Node) -> tuple[str, bool]:
     return test.node.name, wanted
 
 
-def _tested_names(items: list[Item]) -> list[str]:
+def _names(items: list[Item], *, printed: bool = True) -> list[str]:
+    """The names the items test in their conditions and, with ``printed``, print."""
     names = []
     for item in items:
-        if type(item) is _Branch:
-            for name, _, body in item.arms:
-                names.append(name)
-                names.extend(_tested_names(body))
-            names.extend(_tested_names(item.otherwise))
-    return names
-
-
-def _names(items: list[Item]) -> list[str]:
-    names = []
-    for item in items:
-        if type(item) is _Name:
+        if printed and type(item) is _Name:
             names.append(item.name)
         elif type(item) is _Branch:
             for name, _, body in item.arms:
                 names.append(name)
-                names.extend(_names(body))
-            names.extend(_names(item.otherwise))
+                names.extend(_names(body, printed=printed))
+            names.extend(_names(item.otherwise, printed=printed))
     return names
 
 

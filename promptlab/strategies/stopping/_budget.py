@@ -42,6 +42,35 @@ class _BudgetRule:
         return max(self.max_n - len(votes), 0)
 
 
+class _ForecastRule(_BudgetRule):
+    """What forecasting rules share: stop once a forecast for the whole budget reaches
+    ``threshold``, never before ``min_samples`` samples or an extractable answer."""
+
+    def __init__(self, threshold: float, min_samples: int, max_n: int | None) -> None:
+        super().__init__(max_n)
+        self.threshold = _check_threshold(threshold)
+        self.min_samples = _require_int("min_samples", min_samples, 1)
+
+    def decide(self, votes: Sequence[Vote]) -> StopDecision:
+        """Stop when the rule's forecast reaches the threshold."""
+        remaining = self._remaining(votes)
+        n = len(votes)
+        if n < self.min_samples:
+            return StopDecision(False, f"{self.tag}: {n} samples < min_samples={self.min_samples}")
+        if all(v is None for v in votes):
+            return StopDecision(False, f"{self.tag}: no extractable answer after {n} samples")
+        label, prob = self._forecast(votes, remaining)
+        stop = prob >= self.threshold
+        sign = ">=" if stop else "<"
+        return StopDecision(
+            stop, f"{self.tag}: {label}={prob:.4f}{sign}{self.threshold} after {n} samples"
+        )
+
+    def _forecast(self, votes: Sequence[Vote], remaining: int) -> tuple[str, float]:
+        """The forecast's label in reasons and its probability."""
+        raise NotImplementedError
+
+
 class UnbeatableStop(_BudgetRule):
     """Stop when the leading answer can no longer be overtaken within the budget.
 
@@ -121,7 +150,7 @@ def lead_holds_probability(lead: int, runner_up: int, rest: int, remaining: int)
     return min(total, 1.0)
 
 
-class PredictiveStop(_BudgetRule):
+class PredictiveStop(_ForecastRule):
     """Stop when the leader will probably still lead once the whole budget is drawn.
 
     The question it asks is the one that matters for the result: would the full
@@ -147,24 +176,12 @@ class PredictiveStop(_BudgetRule):
     def __init__(
         self, threshold: float = 0.95, min_samples: int = 4, max_n: int | None = None
     ) -> None:
-        super().__init__(max_n)
-        self.threshold = _check_threshold(threshold)
-        self.min_samples = _require_int("min_samples", min_samples, 1)
+        super().__init__(threshold, min_samples, max_n)
 
-    def decide(self, votes: Sequence[Vote]) -> StopDecision:
-        """Stop when P(the leader still leads after the budget) >= threshold."""
-        remaining = self._remaining(votes)
-        n = len(votes)
-        if n < self.min_samples:
-            return StopDecision(False, f"{self.tag}: {n} samples < min_samples={self.min_samples}")
+    def _forecast(self, votes: Sequence[Vote], remaining: int) -> tuple[str, float]:
         lead, runner_up = _lead_and_runner_up(votes)
-        if lead == 0:
-            return StopDecision(False, f"{self.tag}: no extractable answer after {n} samples")
-        prob = lead_holds_probability(lead, runner_up, n - lead - runner_up, remaining)
-        stop = prob >= self.threshold
-        sign = ">=" if stop else "<"
-        reason = f"{self.tag}: P(lead holds)={prob:.4f}{sign}{self.threshold} after {n} samples"
-        return StopDecision(stop, reason)
+        rest = len(votes) - lead - runner_up
+        return "P(lead holds)", lead_holds_probability(lead, runner_up, rest, remaining)
 
     def __repr__(self) -> str:
         return (
@@ -208,7 +225,7 @@ def final_vote_probability(votes: Sequence[Vote], remaining: int, unseen: float 
     return final_vote_holds(list(counts.values()), len(votes) - counts.total(), remaining, unseen)
 
 
-class FinalVoteStop(_BudgetRule):
+class FinalVoteStop(_ForecastRule):
     """Stop when the vote now will, with probability >= threshold, be the full budget's vote.
 
     The probability is `final_vote_probability`: exact, over every answer seen (not only
@@ -259,29 +276,13 @@ class FinalVoteStop(_BudgetRule):
         min_samples: int = 1,
         max_n: int | None = None,
     ) -> None:
-        super().__init__(max_n)
-        self.threshold = _check_threshold(threshold)
+        super().__init__(threshold, min_samples, max_n)
         if not is_number(unseen) or not unseen > 0:
             raise StoppingParameterError(f"unseen={unseen!r} is not allowed: use a number > 0.")
         self.unseen = float(unseen)
-        self.min_samples = _require_int("min_samples", min_samples, 1)
 
-    def decide(self, votes: Sequence[Vote]) -> StopDecision:
-        """Stop when P(the full budget's vote equals the vote now) >= threshold."""
-        remaining = self._remaining(votes)
-        n = len(votes)
-        if n < self.min_samples:
-            return StopDecision(False, f"{self.tag}: {n} samples < min_samples={self.min_samples}")
-        if all(v is None for v in votes):
-            return StopDecision(False, f"{self.tag}: no extractable answer after {n} samples")
-        prob = final_vote_probability(votes, remaining, self.unseen)
-        stop = prob >= self.threshold
-        sign = ">=" if stop else "<"
-        return StopDecision(
-            stop,
-            f"{self.tag}: P(same as n={self.max_n})={prob:.4f}{sign}{self.threshold} "
-            f"after {n} samples",
-        )
+    def _forecast(self, votes: Sequence[Vote], remaining: int) -> tuple[str, float]:
+        return f"P(same as n={self.max_n})", final_vote_probability(votes, remaining, self.unseen)
 
     def __repr__(self) -> str:
         return (
