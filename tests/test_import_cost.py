@@ -96,3 +96,36 @@ def test_a_run_and_its_analysis_package_load_no_scipy_until_a_statistic_is_asked
     )
     before, loaded_on_use, low = json.loads(done.stdout.strip().splitlines()[-1])
     assert before == [] and loaded_on_use and low == pytest.approx(0.1078, abs=1e-4)
+
+
+def test_the_run_an_experiment_returns_loads_no_pandas_until_it_is_asked_for_data(tmp_path):
+    # Experiment.run ends by building a Run (issue 11): resuming a finished run, or listing
+    # one, must not pay for importing pandas, which only the cells table needs.
+    from promptlab.experiments.store import CELLS_FILE, CellRecord
+
+    record = CellRecord("t1", "a", "p", "m", 0, outputs=["4"], answers=["4"], answer="4")
+    (tmp_path / CELLS_FILE).write_text(record.to_json() + "\n", encoding="utf-8")
+    code = (
+        "import json, sys\n"
+        "from promptlab.experiments.analysis import Run\n"
+        f"run = Run.load({str(tmp_path)!r})\n"
+        "before = [m for m in ('pandas', 'numpy') if m in sys.modules]\n"
+        "answers = run.cells['answer'].tolist()\n"
+        "print(json.dumps([before, 'pandas' in sys.modules, answers]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    before, loaded_on_use, answers = json.loads(done.stdout.strip().splitlines()[-1])
+    assert before == [] and loaded_on_use and answers == ["4"]
+
+
+def test_every_name_of_the_analysis_package_resolves_to_its_module():
+    # The package imports Run at once and the other names on first use (see its __init__).
+    import promptlab.experiments.analysis as analysis
+
+    for name in analysis.__all__:
+        value = getattr(analysis, name)
+        assert getattr(value, "__module__", analysis.__name__).startswith(analysis.__name__)
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        analysis.Nope  # noqa: B018

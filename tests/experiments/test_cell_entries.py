@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,26 @@ def test_entries_read_from_bytes_are_the_ones_read_from_text(
         _reading._decoded(b"")
     monkeypatch.setattr(_reading, "_decoded", lambda raw: raw.decode())
     assert [e.task_id for e in scan_entries(path).latest()] == ["t7"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['""', '"a"', '"a\\"b"', '"\\\\"', '"\\\\\\""', '"a\\', '"a"b"', '"\\u00e9 \\n"', '"x', '"\\"'],
+)
+def test_the_string_pattern_of_the_entry_scan_matches_what_json_string_literals_are(
+    text: str,
+) -> None:
+    # Written as runs between escapes for speed; it must take exactly the strings that
+    # the plain "any character but a quote or backslash, or an escape" pattern takes.
+    from promptlab.experiments.store._reading import _STRING
+
+    plain = r'"(?:[^"\\]|\\.)*"'
+    assert bool(re.fullmatch(_STRING, text)) == bool(re.fullmatch(plain, text))
+    assert bool(re.fullmatch(_STRING, text)) == _is_json_string(text)
+
+
+def _is_json_string(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), str)
+    except ValueError:
+        return False

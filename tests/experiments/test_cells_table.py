@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 
-from promptlab.experiments.analysis import Run
+from promptlab.experiments.analysis import Run, _cells
 from promptlab.experiments.analysis._cells import _row
 from promptlab.experiments.store import CellRecord
 
@@ -144,3 +146,94 @@ def test_an_empty_run_has_the_same_typed_columns(tmp_path: Path) -> None:
     assert len(table) == 0
     assert list(table.columns) == list(_row(CellRecord("", "", "", "", 0), []))
     assert table["ok"].dtype == bool and table["latency_s"].dtype == float
+
+
+def _varied_lines(superseded: bool = True) -> list[str]:
+    """A run's lines: errors, repeats, self-consistency cells, scores missing or NaN, lines
+    of an older promptlab (fields missing), and (``superseded``) later records of cells."""
+    lines = []
+    for i in range(40):
+        record = CellRecord(
+            f"t{i % 13}",
+            ("zs", "cot", "sc")[i % 3],
+            ("p", "q")[i % 2],
+            model=f"m-{i % 2}",
+            repeat=i // 26,
+            strategy="ZeroShot(zs)",
+            template="zs",
+            template_hash="abc",
+            params={"seed": i},
+            expected=i if i % 5 else str(i),
+            expected_answer=str(i) if i % 7 else None,
+            outputs=[f"Answer: {i}"] * (1 + i % 3) if i % 11 else [],
+            answers=[str(i) if i % 4 else None] * (1 + i % 3) if i % 11 else [],
+            finish_reasons=["length" if i % 6 == 0 else "stop"] * (1 + i % 3) if i % 11 else [],
+            answer=str(i) if i % 4 else None,
+            votes={str(i): 2} if i % 3 == 2 else None,
+            confidence=0.5 if i % 3 == 2 else None,
+            stop_reason="budget" if i % 9 == 0 else None,
+            scores={"exact": float(i % 2)} if i % 8 != 3 else {"judge": math.nan},
+            score_notes={"judge": "no verdict"} if i % 8 == 3 else {},
+            input_tokens=i,
+            output_tokens=2 * i,
+            cost_usd=None if i % 10 == 0 else i / 1000,
+            latency_s=i / 100,
+            calls=i % 2,
+            cached=i % 2 == 0,
+            error={"type": "ProviderError", "message": f"failed {i}"} if i % 12 == 5 else None,
+            timestamp=f"2026-12-01T10:{i:02d}:00+00:00",
+        )
+        line = record.to_json()
+        if i % 15 == 14:  # an older promptlab's line: no finish reasons, no expected answer
+            data = json.loads(line)
+            for name in ("finish_reasons", "expected_answer", "messages", "score_notes"):
+                del data[name]
+            line = json.dumps(data)
+        lines.append(line)
+    if not superseded:
+        return lines
+    # Later records of cells seen before: a retry that succeeded, one that failed again,
+    # and one whose answer is now None (its column can no longer be all text).
+    for i, error in ((5, None), (17, {"type": "RateLimitError", "message": "slow"}), (2, None)):
+        data = json.loads(lines[i])
+        data["error"], data["answer"], data["timestamp"] = error, None if i == 2 else "9", "late"
+        lines.append(json.dumps(data))
+    return lines
+
+
+@pytest.mark.parametrize(("piece", "superseded"), [(3, True), (4096, True), (3, False)])
+def test_table_read_in_pieces_equals_the_table_of_whole_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int, superseded: bool
+) -> None:
+    # Text columns go to pandas a piece of rows at a time; with 3-row pieces a later
+    # record replaces a row of a piece already handed over, and some pieces hold None.
+    # Without later records the table is built without an index of cells.
+    monkeypatch.setattr(_cells, "_PIECE", piece)
+    lines = _varied_lines(superseded)
+    (tmp_path / "cells.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    records = [CellRecord.from_json(line) for line in lines]
+    expected = _from_whole_records(records)
+
+    table = Run.load(tmp_path).cells
+
+    pd.testing.assert_frame_equal(table, expected, check_dtype=True)
+    pd.testing.assert_frame_equal(
+        Run(list({r.id: r for r in records}.values())).cells, expected, check_dtype=True
+    )
+    assert table["timestamp"].tolist().count("late") == (3 if superseded else 0)
+    assert len(table) == 40
+
+
+def test_numbers_expected_by_every_task_are_the_same_int_column_as_before(tmp_path: Path) -> None:
+    # Expected answers are held as C integers while every one is an int.
+    scores = {"exact": 1.0, "judge": 0.5}
+    records = [
+        CellRecord(f"t{i}", "a", "p", "m", 0, expected=2**40 + i, scores=scores) for i in range(3)
+    ]
+    lines = [r.to_json() for r in records]
+    (tmp_path / "cells.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    table = Run.load(tmp_path).cells
+
+    pd.testing.assert_frame_equal(table, _from_whole_records(records), check_dtype=True)
+    assert table["expected"].dtype == "int64" and table["expected"][2] == 2**40 + 2

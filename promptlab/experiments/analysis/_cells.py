@@ -33,8 +33,10 @@ _SHARED = (
 )
 #: Float columns, held as C doubles while rows are added (no float object per row).
 _FLOATS = ("confidence", "cost_usd", "latency_s")
-#: Integer columns, held as C integers while every value is an int (else as objects).
+#: Columns held as C integers while every value is an int (else as objects): the counts,
+#: and the expected answer (a number for most tasks; pandas makes int64 of either).
 _INTS = (
+    "expected",
     "repeat",
     "n_samples",
     "no_answer",
@@ -194,8 +196,11 @@ class CellsBuilder:
                 else self._columns.pop(name, [])
             )
             if isinstance(values, array):  # C numbers: no Python object per row
-                values = np.array(values) if len(values) else []
-            data[name] = pd.Series(values, dtype=types.get(name))
+                values = np.frombuffer(values, dtype=values.typecode) if len(values) else []
+            if isinstance(values, _TextColumn) and len(values):
+                data[name] = values.series()
+            else:
+                data[name] = pd.Series(values, dtype=types.get(name))
             del values
         self._rows, self._index = 0, {}
         return pd.DataFrame(data, columns=columns)
@@ -206,7 +211,82 @@ def _column(name: str) -> MutableSequence[Any]:
         return array("d")
     if name in _INTS:
         return array("q")
+    if name in _TEXTS:
+        return _TextColumn()
     return []
+
+
+#: Columns whose values are mostly strings: kept as :class:`_TextColumn`.
+_TEXTS = frozenset(
+    (*_SHARED, "cell_id", "expected_answer", "answer", "output", "error_message", "timestamp")
+)
+#: Rows per piece of a :class:`_TextColumn`.
+_PIECE = 4096
+
+
+class _TextColumn(MutableSequence[Any]):
+    """A column of (mostly) strings, handed to pandas a piece of rows at a time.
+
+    pandas copies strings into a storage of its own (Arrow, from pandas 3). A full piece
+    whose values are all ``str`` goes there at once, so the Python string of every row
+    (a cell id, a timestamp) is freed as the table grows, and its memory serves the next
+    rows, instead of every row's string piling up until the end. The column is the
+    pieces joined when every piece went; else (a None, a number) it is ``pd.Series`` of
+    all its values, so pandas infers the dtype from the whole column, as for a list.
+    """
+
+    def __init__(self) -> None:
+        self._pieces: list[pd.Series | list[Any]] = []
+        self._open: list[Any] = []
+
+    def __len__(self) -> int:
+        return len(self._pieces) * _PIECE + len(self._open)
+
+    def __getitem__(self, place: Any) -> Any:
+        piece, at = divmod(place, _PIECE)
+        return self._piece(piece)[at]
+
+    def __setitem__(self, place: Any, value: Any) -> None:
+        piece, at = divmod(place, _PIECE)
+        self._piece(piece)[at] = value
+
+    def __delitem__(self, place: Any) -> None:
+        raise TypeError("rows of the cells table are replaced, never deleted")
+
+    def insert(self, place: int, value: Any) -> None:
+        if place != len(self):
+            raise TypeError("rows of the cells table are added at the end")
+        self._open.append(value)
+        if len(self._open) == _PIECE:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        """Close the open piece: to pandas when its values are all strings."""
+        values, self._open = self._open, []
+        text = all(type(v) is str for v in values)
+        self._pieces.append(pd.Series(values) if text else values)
+
+    def append(self, value: Any) -> None:
+        self.insert(len(self), value)
+
+    def _piece(self, piece: int) -> list[Any]:
+        """The values of ``piece`` as a list (a piece already handed over comes back)."""
+        if piece == len(self._pieces):
+            return self._open
+        values = self._pieces[piece]
+        if isinstance(values, pd.Series):
+            values = self._pieces[piece] = values.tolist()
+        return values
+
+    def series(self) -> pd.Series:
+        """The column: what ``pd.Series`` of all its values gives."""
+        if self._open:
+            self._hand_over()
+        pieces = self._pieces
+        handed = [piece for piece in pieces if isinstance(piece, pd.Series)]
+        if pieces and len(handed) == len(pieces):
+            return pd.concat(handed, ignore_index=True)
+        return pd.Series([v for piece in range(len(pieces)) for v in self._piece(piece)])
 
 
 def _score(record: CellRecord, name: str) -> float:

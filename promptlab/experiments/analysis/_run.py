@@ -19,36 +19,9 @@ import os
 import warnings
 from collections.abc import Hashable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from promptlab.errors import ConfigurationError, DataError
-from promptlab.experiments.analysis._cells import (
-    CellsBuilder,
-    CellsTable,
-    cells_frame,
-    scorer_names,
-)
-from promptlab.experiments.analysis._comparisons import (
-    By,
-    compare_all_within,
-    compare_two,
-    paired_tasks_needed,
-)
-from promptlab.experiments.analysis._display import run_card_html, run_repr
-from promptlab.experiments.analysis._finetuning import FineTuningExport, write_finetuning_data
-from promptlab.experiments.analysis._plotting import RunPlots
-from promptlab.experiments.analysis._run_diff import run_diff, task_changes
-from promptlab.experiments.analysis._summary import summarize_cells
-from promptlab.experiments.analysis._unscored import warn_unscored
-from promptlab.experiments.analysis._views import (
-    disagreements_view,
-    majority_at_k_view,
-    model_choice_view,
-    pareto_view,
-)
-from promptlab.experiments.stats import TasksNeeded
 from promptlab.experiments.store import (
     CellEntry,
     CellRecord,
@@ -62,6 +35,18 @@ from promptlab.experiments.store import (
     stream_cells,
 )
 from promptlab.experiments.tasks import task_clusters_of
+
+# The table and its helpers (and pandas, NumPy and the statistics with them) are imported
+# where they are used: a Run is what Experiment.run returns, and a resumed or listed run
+# never asks it for data, so building one must not pay for importing them.
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from promptlab.experiments.analysis._cells import CellsTable
+    from promptlab.experiments.analysis._comparisons import By
+    from promptlab.experiments.analysis._finetuning import FineTuningExport
+    from promptlab.experiments.analysis._plotting import RunPlots
+    from promptlab.experiments.stats import TasksNeeded
 
 __all__ = ["Run"]
 
@@ -89,6 +74,8 @@ class Run:
         experiment: Mapping[str, Any] | None = None,
         run_dir: str | Path | None = None,
     ) -> None:
+        from promptlab.experiments.analysis._cells import scorer_names
+
         self._records: list[CellRecord] | None = list(records)
         self._setup(experiment, run_dir)
         self._scorers: list[str] | None = scorer_names(self._records, self._declared)
@@ -109,6 +96,7 @@ class Run:
         self._frame: pd.DataFrame | None = None
         self._summaries: dict[str, pd.DataFrame] = {}
         self._snapshot: tuple[int, int] | None = None  # cells.jsonl's (inode, size) at load
+        self._superseded = True  # some cell may have several records (see _of_directory)
 
     @classmethod
     def load(cls, run_dir: str | Path) -> Run:
@@ -132,15 +120,23 @@ class Run:
         scan = scan_entries(cells)
         if scan.damaged:
             warnings.warn(scan.damage_note(cells), DamagedCellsWarning, stacklevel=2)
-        return cls._of_directory(path, scan.latest(), status)
+        latest = scan.latest()
+        return cls._of_directory(path, latest, status, superseded=len(latest) < len(scan.records))
 
     @classmethod
     def _of_directory(
-        cls, path: Path, latest: list[CellEntry], status: os.stat_result | None = None
+        cls,
+        path: Path,
+        latest: list[CellEntry],
+        status: os.stat_result | None = None,
+        *,
+        superseded: bool = True,
     ) -> Run:
         """The run of ``path`` from its cells' latest entries, already read (see :meth:`load`).
 
         ``status``: ``cells.jsonl``'s ``os.stat`` when the entries were read (now if None).
+        ``superseded``: False when no cell had more than one record then, so the table
+        needs no index of cells to let a later record replace an earlier one's row.
         """
         status = status or os.stat(cells_file(path))
         experiment = read_experiment(path)
@@ -152,6 +148,7 @@ class Run:
         run._records = None
         run._setup(experiment, path)
         run._snapshot = (status.st_ino, status.st_size)
+        run._superseded = superseded
         run._scorers = None
         run._arms = _ordered(experiment.get("arms"), (e.arm for e in entries))
         run._providers = _ordered(experiment.get("providers"), (e.provider for e in entries))
@@ -213,13 +210,15 @@ class Run:
 
     def _read_frame(self) -> tuple[pd.DataFrame, list[str]]:
         """The cells table and scorer names, from ``cells.jsonl`` in one pass."""
+        from promptlab.experiments.analysis._cells import CellsBuilder
+
         keep = definition_filter(self.experiment)
         builder = CellsBuilder(self._declared)
         for record in stream_cells(self._cells_path(), CellScan(), limit=self._size()):
             if keep is None or keep(
                 str(record.task_id), record.arm, record.provider, record.repeat
             ):
-                builder.add(record, latest=True)
+                builder.add(record, latest=self._superseded)
         self._frame = builder.frame()
         return self._frame, builder.scorers
 
@@ -236,12 +235,16 @@ class Run:
             if self._records is None:
                 frame, self._scorers = self._read_frame()
                 return frame
+            from promptlab.experiments.analysis._cells import cells_frame
+
             self._frame = cells_frame(self._records, self.scorers)
         return self._frame
 
     @property
     def _table(self) -> CellsTable:
         """The cells table with this run's names: what the helpers of the analysis take."""
+        from promptlab.experiments.analysis._cells import CellsTable
+
         return CellsTable(self._cells, self.arms, self.providers, self.seed, self.clusters)
 
     @property
@@ -287,6 +290,9 @@ class Run:
         score are counted in ``unscored``, with an :class:`UnscoredWarning` giving the
         count and one example.
         """
+        from promptlab.experiments.analysis._summary import summarize_cells
+        from promptlab.experiments.analysis._unscored import warn_unscored
+
         name = self.scorer_name(scorer)
         # Computed once per scorer, like the cells table it is built from (a report asks
         # for it five times; cluster-bootstrap intervals are not free). A copy goes out.
@@ -333,6 +339,8 @@ class Run:
             ConfigurationError: ``a`` or ``b`` is not in the run (the message lists the known
                 names), or they are the same.
         """
+        from promptlab.experiments.analysis._comparisons import compare_two
+
         name = self.scorer_name(scorer)
         return compare_two(self._table, a, b, provider=provider, arm=arm, by=by, scorer=name)
 
@@ -356,6 +364,8 @@ class Run:
             scorer: Which score; default: the first scorer.
             alpha: Family-wise error rate for ``significant``.
         """
+        from promptlab.experiments.analysis._comparisons import compare_all_within
+
         name = self.scorer_name(scorer)
         return compare_all_within(self._table, by=by, baseline=baseline, scorer=name, alpha=alpha)
 
@@ -391,6 +401,8 @@ class Run:
             ConfigurationError: The arms scored the same and no ``difference`` was given,
                 or an argument is out of range.
         """
+        from promptlab.experiments.analysis._comparisons import paired_tasks_needed
+
         return paired_tasks_needed(
             self._table,
             a,
@@ -409,20 +421,28 @@ class Run:
 
     def pareto(self, scorer: str | None = None) -> pd.DataFrame:
         """Cost per task vs accuracy per arm x provider, with ``on_pareto_front``."""
+        from promptlab.experiments.analysis._views import pareto_view
+
         return pareto_view(self.summary(scorer))
 
     def model_choice(self, scorer: str | None = None) -> pd.DataFrame:
         """Quality, cost per 1k tasks, latency and setup (local vs API key) side by side."""
+        from promptlab.experiments.analysis._views import model_choice_view
+
         return model_choice_view(self.summary(scorer), self.experiment.get("providers") or {})
 
     def disagreements(self, scorer: str | None = None, provider: str | None = None) -> pd.DataFrame:
         """The tasks where arms' answers (or scores) differ, one row per task x provider."""
+        from promptlab.experiments.analysis._views import disagreements_view
+
         return disagreements_view(self._table, self.scorer_name(scorer), provider)
 
     def majority_at_k(
         self, arm: str, provider: str | None = None, *, normalize: Any = None
     ) -> pd.DataFrame:
         """Accuracy of a majority vote over k samples, for k = 1..N, from each cell's samples."""
+        from promptlab.experiments.analysis._views import majority_at_k_view
+
         described = ((self.experiment.get("arms") or {}).get(arm) or {}).get("strategy")
         return majority_at_k_view(
             self._table, arm, provider, normalize=normalize, strategy=described
@@ -442,6 +462,8 @@ class Run:
         ``cost`` (with the Pareto front), ``vote_shares``, ``majority_at_k`` and
         ``latency``; each takes ``ax=`` to draw on axes of your own.
         """
+        from promptlab.experiments.analysis._plotting import RunPlots
+
         return RunPlots(self)
 
     # -- this run against another ------------------------------------------------------
@@ -464,6 +486,8 @@ class Run:
             ConfigurationError: The scorer is missing from either run, or the runs share
                 no arm and provider, or no scored task.
         """
+        from promptlab.experiments.analysis._run_diff import run_diff
+
         name = self._shared_scorer(other, scorer)
         return run_diff(self._table, other._table, name, alpha)
 
@@ -474,6 +498,8 @@ class Run:
         score_other, change`` with ``change`` one of ``"improved"``, ``"regressed"``,
         ``"same"`` (see :meth:`diff`).
         """
+        from promptlab.experiments.analysis._run_diff import task_changes
+
         return task_changes(self._table, other._table, self._shared_scorer(other, scorer))
 
     def _shared_scorer(self, other: Run, scorer: str | None) -> str:
@@ -557,6 +583,8 @@ class Run:
             >>> report = run.export_finetuning("train.jsonl", arm="rag", provider="gpt")
             >>> print(report)                              # doctest: +SKIP
         """
+        from promptlab.experiments.analysis._finetuning import write_finetuning_data
+
         keep_correct = use != "gold" if only_correct is None else only_correct
         return write_finetuning_data(
             self.records,
@@ -577,10 +605,14 @@ class Run:
     # -- helpers ----------------------------------------------------------------------
 
     def __repr__(self) -> str:
+        from promptlab.experiments.analysis._display import run_repr
+
         return run_repr(self)
 
     def _repr_html_(self) -> str:
         """A notebook's view: name, cells done/errored, the summary, the comparisons' verdicts."""
+        from promptlab.experiments.analysis._display import run_card_html
+
         return run_card_html(self)
 
 

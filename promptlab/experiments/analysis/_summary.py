@@ -62,12 +62,31 @@ def summarize_cells(
     """
     rows = []
     column = f"score_{scorer}"
+    # Only the columns a row reads: each arm x provider group (and its successful cells)
+    # is a copy, and copying the replies and answer lists too would cost the table again.
+    frame = frame[[*_READ, column]]
     for arm in arms:
         for provider in providers:
             group = frame[(frame["arm"] == arm) & (frame["provider"] == provider)]
             if not group.empty:
                 rows.append(_summary_row(group, arm, provider, scorer, column, clusters, seed))
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+#: The columns of the cells table a summary row reads (besides the score).
+_READ = [
+    "arm",
+    "provider",
+    "model",
+    "task_id",
+    "ok",
+    "truncated",
+    "total_tokens",
+    "cost_usd",
+    "latency_s",
+    "calls",
+    "cached",
+]
 
 
 def _summary_row(

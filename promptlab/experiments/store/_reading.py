@@ -60,7 +60,9 @@ class DamagedCellsWarning(UserWarning):
 # Records are written by CellRecord.to_json (dataclass field order), so each one starts so.
 _RECORD_START = '{"task_id"'
 
-_STRING = r'"(?:[^"\\]|\\.)*"'
+# A JSON string literal, written as "unrolled" runs of plain characters between escapes:
+# the same strings as '"(?:[^"\\]|\\.)*"', matched a run at a time (twice as fast).
+_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
 # The first and the last fields of a line CellRecord.to_json wrote; what lies between
 # (prompts, replies, scores) is not needed to know which cell it is and how it ended.
 _HEAD = re.compile(
