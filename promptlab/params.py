@@ -91,10 +91,7 @@ class GenerationParams:
     _set: frozenset[str]
 
     def __init__(self, **data: Any) -> None:
-        values = _checked_quickly(data)
-        if values is None:
-            values = _checked_by_pydantic(data)
-        _fill(self, values)
+        _fill(self, _checked(data))
 
     @classmethod
     def _from_checked(cls, values: Mapping[str, Any]) -> GenerationParams:
@@ -150,17 +147,20 @@ class GenerationParams:
         for layer in layers:
             if layer is None:
                 continue
-            if not isinstance(layer, GenerationParams):
-                if not layer:
+            if isinstance(layer, GenerationParams):
+                if not layer.model_fields_set:
                     continue
-                layer = GenerationParams(**layer)
-            if not layer.model_fields_set:
+                if not result.model_fields_set:
+                    result = layer
+                    continue
+                values = layer.set_fields()
+            elif not layer:
                 continue
-            if not result.model_fields_set:
-                result = layer
-                continue
+            else:
+                # Checked as GenerationParams(**layer) checks it, with no instance of its own.
+                values = _checked(layer)
             merged = result.set_fields()
-            merged.update(layer.set_fields())
+            merged.update(values)
             result = GenerationParams._from_checked(merged)
         return result
 
@@ -195,6 +195,8 @@ class GenerationParams:
             >>> GenerationParams(seed=7, n=8).for_samples(4, 2).given_values()
             {'n': 2, 'seed': 11}
         """
+        if not first and type(n) is int and n == self.n:
+            return self  # already these samples: frozen, so no copy is needed
         base = self if n is not None else self.without("n")
         update: dict[str, Any] = {} if n is None else {"n": n}
         if first and self.seed is not None:
@@ -217,6 +219,12 @@ def _fill(params: GenerationParams, values: Mapping[str, Any]) -> None:
 
 def _rebuild(values: dict[str, Any]) -> GenerationParams:
     return GenerationParams(**values)
+
+
+def _checked(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The checked values of ``data``: quickly when they are plain, else by pydantic."""
+    values = _checked_quickly(data)
+    return values if values is not None else _checked_by_pydantic(data)
 
 
 def _checked_quickly(data: Mapping[str, Any]) -> dict[str, Any] | None:

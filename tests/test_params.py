@@ -161,3 +161,37 @@ def test_merge_keeps_checked_values_without_re_checking_them():
     assert merged.model_fields_set == {"temperature", "stop", "seed", "n"}
     with pytest.raises(ParameterError, match="n=0"):
         merged.merge({"n": 0})
+
+
+@pytest.mark.parametrize("field", list(GenerationParams.model_fields))
+def test_a_mapping_layer_merges_as_the_params_it_would_build(field):
+    # merge() checks a dict layer itself rather than building GenerationParams(**layer):
+    # the same values and types, the same set fields, the same errors, for every input.
+    for start in (GenerationParams(temperature=0.5, seed=3), GenerationParams()):
+        for value in AWKWARD_VALUES:
+            try:
+                expected = start.merge(GenerationParams(**{field: value}))
+            except ParameterError as exc:
+                with pytest.raises(ParameterError) as raised:
+                    start.merge({field: value})
+                assert str(raised.value) == str(exc)
+                continue
+            merged = start.merge({field: value})
+            assert merged == expected and merged.model_fields_set == expected.model_fields_set
+            got, want = getattr(merged, field), getattr(expected, field)
+            assert (type(got), repr(got)) == (type(want), repr(want)), (field, value)
+
+
+def test_an_unknown_name_in_a_mapping_layer_is_named():
+    with pytest.raises(ParameterError, match="unknown generation parameter 'temprature'"):
+        GenerationParams(seed=1).merge({"temprature": 0.5})
+
+
+def test_the_samples_a_request_already_asks_for_are_the_request_itself():
+    whole = GenerationParams(seed=7, n=5, temperature=0.7)
+    assert whole.for_samples(0, 5) is whole
+    assert whole.for_samples(0, 2).given_values() == {"n": 2, "seed": 7, "temperature": 0.7}
+    assert whole.for_samples(1, 5).seed == 8
+    # n=True is coerced to 1 by the check, as it always was: no shortcut for it.
+    one = GenerationParams(n=1)
+    assert one.for_samples(0, True) == one and one.for_samples(0, True) is not one

@@ -10,10 +10,16 @@ from promptlab.errors import ConfigurationError, ResponseFormatError
 from promptlab.params import GenerationParams
 from promptlab.providers.base import Provider
 from promptlab.strategies.base import Sample, Strategy, StrategyResult
-from promptlab.strategies.context import request_key_part, retrieved_passages
+from promptlab.strategies.context import retrieved_passages
 from promptlab.strategies.description import settings_of
 from promptlab.strategies.examples import shot_ids
-from promptlab.strategies.stopping import StoppingRule, sample_until_stop
+from promptlab.strategies.stopping import (
+    StopDecision,
+    StoppingRule,
+    sample_until_stop,
+    sample_until_stop_sync,
+)
+from promptlab.sync import run_sync
 from promptlab.voting import MajorityVote
 
 
@@ -35,7 +41,8 @@ class SelfConsistency(Strategy):
     the rule's own reason whenever the rule said stop (also when that happens on the last
     batch, at exactly ``n`` samples), ``"max n=N reached"`` only when the budget ran out
     with the rule still asking for more, and ``"fixed n=N"`` without a rule. The loop is
-    :func:`~promptlab.strategies.stopping.sample_until_stop`.
+    :func:`~promptlab.strategies.stopping.sample_until_stop` (and its blocking twin
+    :func:`~promptlab.strategies.stopping.sample_until_stop_sync` in :meth:`run`).
 
     Args:
         base: The strategy to sample from, e.g. ``ChainOfThought(...)``.
@@ -101,6 +108,9 @@ class SelfConsistency(Strategy):
     def extract(self, text: str) -> str | None:
         return self.base.extract(text)
 
+    def prepares_inputs_sync(self) -> bool:
+        return self.base.prepares_inputs_sync()
+
     async def arun(
         self,
         inputs: Mapping[str, Any],
@@ -111,48 +121,114 @@ class SelfConsistency(Strategy):
     ) -> StrategyResult:
         n = overrides.pop("n", None) or self.n
         variables = await self.atemplate_inputs(inputs)
-        messages = self.template.render(variables)
-        retrieved = retrieved_passages(variables) if self.has_context else ()
-        request = CompletionRequest(
-            messages, self.resolve_params(params, overrides), request_key_part(retrieved)
-        )
-        completions: list[Completion] = []
-        samples: list[Sample] = []
+        draws = _Draws(self, provider, self.request_for(variables, params, overrides), n)
+        _, decision = await sample_until_stop(draws.adraw, self.stopping, n, self.batch_size)
+        return self._result_of(variables, draws, decision)
 
-        async def draw(size: int) -> list[str | None]:
-            # Sample k of the request is seeded seed + k whatever batch it falls in, so
-            # batches never repeat each other's samples.
-            completion = await provider.complete(request.for_samples(len(samples), size))
-            if len(completion.choices) != size:
-                raise ResponseFormatError(
-                    f"asked for {size} samples, got {len(completion.choices)} choices.",
-                    provider=completion.provider or provider.name,
-                )
-            completions.append(completion)
-            drawn = [self.read_choice(c) for c in completion.choices]
-            samples.extend(drawn)
-            return [s.answer for s in drawn]
+    def run(
+        self,
+        inputs: Mapping[str, Any],
+        provider: Provider,
+        *,
+        params: GenerationParams | Mapping[str, Any] | None = None,
+        **overrides: Any,
+    ) -> StrategyResult:
+        """Blocking :meth:`arun`; works in scripts and inside notebooks.
 
-        _, decision = await sample_until_stop(draw, self.stopping, n, self.batch_size)
+        As :meth:`Strategy.run <promptlab.strategies.base.Strategy.run>` does: when the
+        wrapped strategy's inputs need nothing awaited, each batch is sent with
+        :meth:`Provider.complete_sync <promptlab.providers.base.Provider.complete_sync>`
+        (no event loop for a backend with a synchronous call) and the batches follow
+        :func:`~promptlab.strategies.stopping.sample_until_stop_sync`, the same loop as
+        :meth:`arun`'s; the result is the one :meth:`arun` gives. Otherwise :meth:`arun`
+        runs through :func:`~promptlab.sync.run_sync`.
+        """
+        if not (type(self).arun is SelfConsistency.arun and self.prepares_inputs_sync()):
+            return run_sync(self.arun(inputs, provider, params=params, **overrides))
+        n = overrides.pop("n", None) or self.n
+        variables = self.template_inputs(inputs)
+        draws = _Draws(self, provider, self.request_for(variables, params, overrides), n)
+        _, decision = sample_until_stop_sync(draws.draw, self.stopping, n, self.batch_size)
+        return self._result_of(variables, draws, decision)
+
+    def _result_of(
+        self, variables: Mapping[str, Any], draws: _Draws, decision: StopDecision
+    ) -> StrategyResult:
+        """The vote over every sample drawn, with the calls' totals: one rule for both routes."""
+        samples, completions = draws.samples, draws.completions
         outcome = self.vote([s.answer for s in samples])
         total = Completion.merge(completions)
+        template = self.template
         return StrategyResult(
             answer=outcome.winner,
             samples=tuple(samples),
-            messages=messages,
+            messages=draws.request.messages,
             usage=total.usage,
-            latency_s=sum(c.latency_s for c in completions),
+            latency_s=sum([c.latency_s for c in completions]),
             cost_usd=total.cost_usd,
             calls=total.calls,
             strategy=self.name,
-            template=self.template.name,
-            template_hash=self.template.hash,
-            params=request.params.merge({"n": n}),
+            template=template.name,
+            template_hash=template.hash,
+            params=draws.whole().params,
             votes=outcome.counts,
             confidence=outcome.share,
             no_answer=outcome.no_answer,
             stop_reason=decision.reason,
             completions=tuple(completions),
             shots=shot_ids(variables) if self.has_examples else (),
-            retrieved=retrieved,
+            retrieved=retrieved_passages(variables) if self.has_context else (),
         )
+
+
+class _Draws:
+    """The samples of one self-consistency run, drawn batch by batch (both routes' one rule).
+
+    Batch requests are parts of the request for all ``n`` samples: sample ``k`` is seeded
+    ``seed + k`` whatever batch it falls in, so batches never repeat each other's samples.
+    That whole request is built at the first draw, once the loop has checked ``n``.
+    """
+
+    __slots__ = ("_n", "_provider", "_strategy", "_whole", "completions", "request", "samples")
+
+    def __init__(
+        self, strategy: SelfConsistency, provider: Provider, request: CompletionRequest, n: int
+    ) -> None:
+        self._strategy = strategy
+        self._provider = provider
+        self.request = request
+        self._n = n
+        self._whole: CompletionRequest | None = None
+        self.completions: list[Completion] = []
+        self.samples: list[Sample] = []
+
+    def whole(self) -> CompletionRequest:
+        """The request for all ``n`` samples; its parameters are what the result reports."""
+        if self._whole is None:
+            self._whole = self.request.for_samples(0, self._n)
+        return self._whole
+
+    def next_request(self, size: int) -> CompletionRequest:
+        """The request for the next ``size`` samples."""
+        return self.whole().for_samples(len(self.samples), size)
+
+    def take(self, completion: Completion, size: int) -> list[str | None]:
+        """Check and keep the batch's completion; return its answers."""
+        if len(completion.choices) != size:
+            raise ResponseFormatError(
+                f"asked for {size} samples, got {len(completion.choices)} choices.",
+                provider=completion.provider or self._provider.name,
+            )
+        self.completions.append(completion)
+        read = self._strategy.read_choice
+        drawn = [read(c) for c in completion.choices]
+        self.samples.extend(drawn)
+        return [s.answer for s in drawn]
+
+    async def adraw(self, size: int) -> list[str | None]:
+        """Draw the next ``size`` samples with :meth:`Provider.complete`."""
+        return self.take(await self._provider.complete(self.next_request(size)), size)
+
+    def draw(self, size: int) -> list[str | None]:
+        """Draw the next ``size`` samples with :meth:`Provider.complete_sync`."""
+        return self.take(self._provider.complete_sync(self.next_request(size)), size)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 from collections.abc import Hashable, Iterator, Sequence
 from fractions import Fraction
@@ -18,6 +19,7 @@ from promptlab.strategies.stopping import (
     DirichletStop,
     FixedN,
     PredictiveStop,
+    SamplingLoop,
     StopDecision,
     StoppingParameterError,
     StoppingRule,
@@ -28,6 +30,7 @@ from promptlab.strategies.stopping import (
     lead_holds_probability,
     plan_batches,
     sample_until_stop,
+    sample_until_stop_sync,
 )
 from promptlab.voting import MajorityVote
 
@@ -255,12 +258,26 @@ def test_every_reason_starts_with_the_rules_tag(rule: StoppingRule, tag: str) ->
 def run_loop(
     answers: Iterator[Hashable | None], rule: StoppingRule | None, max_n: int, batch_size: int = 1
 ) -> tuple[list[Hashable | None], StopDecision]:
-    """Run `sample_until_stop` on a stream of answers; every draw takes the next ``k``."""
+    """Run `sample_until_stop` on a stream of answers; every draw takes the next ``k``.
+
+    The blocking driver, `sample_until_stop_sync`, runs on a copy of the stream and must
+    draw the same batches, stop at the same sample and give the same decision.
+    """
+    answers, copy = itertools.tee(answers)
+    sizes: dict[str, list[int]] = {"async": [], "sync": []}
 
     async def draw(k: int) -> list[Hashable | None]:
+        sizes["async"].append(k)
         return [next(answers) for _ in range(k)]
 
-    return asyncio.run(sample_until_stop(draw, rule, max_n, batch_size))
+    def draw_sync(k: int) -> list[Hashable | None]:
+        sizes["sync"].append(k)
+        return [next(copy) for _ in range(k)]
+
+    result = asyncio.run(sample_until_stop(draw, rule, max_n, batch_size))
+    assert sample_until_stop_sync(draw_sync, rule, max_n, batch_size) == result
+    assert sizes["sync"] == sizes["async"]
+    return result
 
 
 def test_plan_batches() -> None:
@@ -301,6 +318,40 @@ def test_loop_rejects_a_draw_of_the_wrong_size() -> None:
 
     with pytest.raises(StoppingParameterError, match=r"draw\(4\) returned 3 answers"):
         asyncio.run(sample_until_stop(short, FixedN(), max_n=8, batch_size=4))
+    with pytest.raises(StoppingParameterError, match=r"draw\(4\) returned 3 answers"):
+        sample_until_stop_sync(lambda k: ["A"] * 3, FixedN(), max_n=8, batch_size=4)
+
+
+def test_loop_without_a_rule_draws_everything_in_one_batch_without_an_event_loop() -> None:
+    sizes: list[int] = []
+
+    def draw(k: int) -> list[str]:
+        sizes.append(k)
+        return ["A"] * k
+
+    votes, decision = sample_until_stop_sync(draw, None, max_n=7, batch_size=2)
+    assert sizes == [7] and len(votes) == 7
+    assert decision == StopDecision(True, "fixed n=7")
+
+
+def test_the_loop_drawn_by_hand_asks_for_planned_batches_and_says_why_it_ended() -> None:
+    loop = SamplingLoop(WindowStop(3), max_n=9, batch_size=2)
+    asked = []
+    while size := loop.next_batch():
+        asked.append(size)
+        loop.add(iter(["B", "A", "A", "A", "A"][len(loop.votes) :][:size]))  # any iterable
+    assert asked == [2, 2] and loop.votes == ["B", "A", "A", "A"]
+    assert loop.result() == (loop.votes, StopDecision(True, "window: last 3 agree after 4 samples"))
+    assert loop.next_batch() == 0  # over for good
+
+
+def test_the_loop_checks_its_budget_before_anything_is_drawn() -> None:
+    with pytest.raises(StoppingParameterError, match="max_n=0"):
+        SamplingLoop(BetaStop(), max_n=0)
+    with pytest.raises(StoppingParameterError, match="batch_size=0"):
+        SamplingLoop(BetaStop(), max_n=4, batch_size=0)
+    with pytest.raises(RuntimeError, match="still running"):
+        SamplingLoop(None, max_n=4).result()
 
 
 # --- Bad parameters ---------------------------------------------------------------------------

@@ -3,8 +3,9 @@
 A rule looks at the ordered answers extracted so far (``None`` = nothing extractable; a
 ``None`` costs a sample but never counts as a vote) and returns a `StopDecision`. The
 sampler owns the budget: it draws batches planned by `plan_batches` and asks the rule after
-each one; if the rule never says stop, sampling ends at ``max_n``. `sample_until_stop` is
-that loop, the one `SelfConsistency` runs.
+each one; if the rule never says stop, sampling ends at ``max_n``. `SamplingLoop` is that
+loop's state, with no drawing of its own; `sample_until_stop` runs it with an async draw and
+`sample_until_stop_sync` with a blocking one, as `SelfConsistency` does.
 
 Rules:
     * `FixedN`: never stops early (plain self-consistency, Wang et al. 2022).
@@ -46,7 +47,12 @@ from promptlab.strategies.stopping._budget import (
     final_vote_probability,
     lead_holds_probability,
 )
-from promptlab.strategies.stopping._loop import plan_batches, sample_until_stop
+from promptlab.strategies.stopping._loop import (
+    SamplingLoop,
+    plan_batches,
+    sample_until_stop,
+    sample_until_stop_sync,
+)
 from promptlab.strategies.stopping._posterior import (
     BetaStop,
     DirichletStop,
@@ -70,6 +76,7 @@ __all__ = [
     "FinalVoteStop",
     "FixedN",
     "PredictiveStop",
+    "SamplingLoop",
     "StopDecision",
     "StoppingParameterError",
     "StoppingRule",
@@ -81,5 +88,6 @@ __all__ = [
     "lead_holds_probability",
     "plan_batches",
     "sample_until_stop",
+    "sample_until_stop_sync",
     "with_budget",
 ]
