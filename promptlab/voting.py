@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,10 +39,17 @@ class MajorityVote:
     """
 
     def __call__(self, answers: Sequence[str | None]) -> VoteResult:
-        counts = Counter(a for a in answers if a is not None)  # insertion-ordered
-        no_answer = sum(1 for a in answers if a is None)
+        # One pass, into a plain dict (insertion-ordered): a vote runs on every
+        # self-consistency call, and a Counter fed by a generator costs twice as much.
+        counts: dict[str, int] = {}
+        no_answer = 0
+        for answer in answers:
+            if answer is None:
+                no_answer += 1
+            else:
+                counts[answer] = counts.get(answer, 0) + 1
         if not counts:
             return VoteResult(None, {}, 0.0, no_answer, ())
         top = max(counts.values())
-        tied = tuple(answer for answer, count in counts.items() if count == top)
-        return VoteResult(tied[0], dict(counts), top / len(answers), no_answer, tied)
+        tied = tuple([answer for answer, count in counts.items() if count == top])
+        return VoteResult(tied[0], counts, top / len(answers), no_answer, tied)

@@ -6,6 +6,7 @@ on 127.0.0.1; polling is fast (``poll_interval=0.02``) so the whole file runs in
 
 from __future__ import annotations
 
+import gc
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -16,8 +17,9 @@ import pytest
 
 from promptlab.errors import ConfigurationError
 from promptlab.experiments.execution import BatchOptions, batch_status, cancel_batches
+from promptlab.experiments.execution._batching import BatchScheduler
 from promptlab.experiments.experiment import Experiment
-from promptlab.experiments.store import BatchLog
+from promptlab.experiments.store import BatchLog, CellRecord
 from promptlab.pricing import ModelPrice
 from promptlab.providers.anthropic import AnthropicProvider
 from promptlab.providers.base import Provider
@@ -459,3 +461,28 @@ def test_no_api_key_or_url_credential_reaches_the_run_directory(tmp_path: Path) 
     assert "url-secret" not in str(described)
     written = "".join(p.read_text() for p in tmp_path.rglob("*") if p.is_file())
     assert "sk-key-secret" not in written and "url-secret" not in written
+
+
+def test_a_later_round_holds_no_record_of_an_earlier_round(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Memory stays flat over rounds: while round 2's cells wait for their batch, the
+    # records of round 1 (written to cells.jsonl) are gone, not held by the workers.
+    alive: list[list[str]] = []
+    flush = BatchScheduler._flush
+
+    async def watched(self: BatchScheduler, provider_name: str) -> None:
+        gc.collect()
+        alive.append(sorted(o.task_id for o in gc.get_objects() if type(o) is CellRecord))
+        await flush(self, provider_name)
+
+    monkeypatch.setattr(BatchScheduler, "_flush", watched)
+    options = BatchOptions(poll_interval=0.02, flush_after=0.05, max_in_flight=2)
+    with StubServer.in_thread() as srv:
+        cells = run(provider("openai", srv), tmp_path, options=options).cells
+    assert cells["ok"].all() and len(cells) == 4
+    # Each flush (one per round, or more if the cells of a round arrive apart) sees only
+    # the records of its own round's waiting cells.
+    rounds = ({"t0", "t1"}, {"t2", "t3"})
+    assert alive[0] and alive[-1] and set(alive[-1]) <= rounds[1]
+    assert all(any(set(seen) <= r for r in rounds) for seen in alive), alive

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from promptlab.experiments.analysis import Run, UnscoredWarning
 from promptlab.experiments.arm import ArmSpec, derive_seed
 from promptlab.experiments.execution import ExperimentRunner, RunInterrupted
 from promptlab.experiments.experiment import Experiment
+from promptlab.experiments.store import CellRecord
 from promptlab.providers.base import Capabilities
 from promptlab.strategies import ChainOfThought, SelfConsistency, ZeroShot
 from promptlab.testing import FakeProvider
@@ -320,3 +322,23 @@ def test_the_run_returned_is_the_run_its_directory_loads(tmp_path: Path) -> None
         providers={"fake": fake}, tasks=tasks(4), arms=arms, repeats=2, scorers=["exact"]
     ).run(run_dir, cache=tmp_path / "cache", progress=False)
     assert_is_the_loaded_run(rescored, run_dir)  # only the scorers changed
+
+
+def test_a_worker_lets_go_of_its_finished_record_before_its_next_cell(tmp_path: Path) -> None:
+    # While a worker waits for its next cell, the record it just wrote must not stay alive:
+    # in batch mode a worker waits on every cell of a round, and each held record was a
+    # finished cell's outputs and prompt kept until the next round's result came back.
+    alive: list[list[str]] = []
+
+    class Watching(FakeProvider):
+        async def _generate(self, request: CompletionRequest) -> Completion:
+            gc.collect()
+            alive.append(sorted(o.task_id for o in gc.get_objects() if type(o) is CellRecord))
+            return await super()._generate(request)
+
+    run = experiment({"fake": Watching(["Answer: 1"], cycle=True)}, n_tasks=3, concurrency=1).run(
+        tmp_path / "run", cache=False, progress=False
+    )
+    assert len(run.cells) == 3
+    # Each call sees only its own cell's record (made before the strategy runs).
+    assert alive == [["t0"], ["t1"], ["t2"]]

@@ -251,6 +251,10 @@ class ExperimentRunner:
                 progress.advance(record)
                 if budget is not None:
                     budget.settle(reserved, record)
+                # Let the written record go before the next cell: held across its await,
+                # every worker's last record would stay alive (in batch mode, one per
+                # waiting cell: a whole round's records).
+                del record
 
         workers = []
         for name, limit in limits.items():
