@@ -4,7 +4,6 @@ otherwise. Both give the StrategyResult that arun gives for the same script."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,40 +18,17 @@ from promptlab import (
     UnsupportedParameterError,
     ZeroShot,
 )
-from promptlab.completion import Completion, CompletionRequest
-from promptlab.providers.base import Capabilities, Provider
+from promptlab.completion import CompletionRequest
+from promptlab.providers.base import Capabilities
 from promptlab.strategies.base import Strategy, StrategyResult
 from promptlab.testing import FakeProvider
+from tests.support.routes import AsyncOnly, forbid_run_sync, without_timing
 
 REPLIES = ["2 + 2 = 4.\nAnswer: 4", "Answer: 1,000.50", "I think it is 7 words long", "no idea"]
 EXAMPLES = [
     {"question": "1 + 1?", "answer": "2", "rationale": "One and one make 2."},
     {"question": "2 + 3?", "answer": "5", "rationale": "Two and three make 5."},
 ]
-
-
-class AsyncOnly(Provider):
-    """A backend with only the async call (like every remote API): no ``_generate_sync``."""
-
-    name = "async-only"
-    capabilities = Capabilities(native_n=True, seed=True)
-
-    def __init__(self, script: list[str]) -> None:
-        super().__init__()
-        self.inner = FakeProvider(script, cycle=True, capabilities=self.capabilities)
-
-    async def _generate(self, request: CompletionRequest) -> Completion:
-        await asyncio.sleep(0)  # really suspends: only a running loop can finish it
-        return await self.inner._generate(request)
-
-
-def without_timing(result: StrategyResult) -> StrategyResult:
-    """The result with wall times zeroed: the only fields two runs may differ in."""
-    return dataclasses.replace(
-        result,
-        latency_s=0.0,
-        completions=tuple(dataclasses.replace(c, latency_s=0.0) for c in result.completions),
-    )
 
 
 STRATEGIES: dict[str, Callable[[], Strategy]] = {
@@ -89,17 +65,6 @@ def test_run_and_arun_give_the_same_result_for_the_same_script(kind: str, call: 
     assert without_timing(sync_result) == without_timing(async_result)
     assert sync_requests == async_requests
     assert sync_result.answer == async_result.answer
-
-
-def forbid_run_sync(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make every use of the event-loop bridge fail the test."""
-
-    def no_loop(awaitable: Any) -> Any:
-        awaitable.close()
-        pytest.fail("the blocking call went through run_sync")
-
-    monkeypatch.setattr("promptlab.strategies.base.run_sync", no_loop)
-    monkeypatch.setattr("promptlab.providers.base.run_sync", no_loop)
 
 
 def test_zero_shot_on_the_fake_runs_without_an_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -32,6 +32,7 @@ from promptlab.providers.base import Capabilities, Provider
 from promptlab.strategies.base import StrategyResult
 from promptlab.strategies.stopping import StoppingParameterError, StoppingRule
 from promptlab.testing import FakeProvider
+from tests.support.routes import AsyncOnly, forbid_run_sync, without_timing
 
 # Answers 4, 1000.5, none, 7, none (cut at max_tokens=3 too): Nones, ties and splits.
 REPLIES = [
@@ -48,41 +49,6 @@ EXAMPLES = [
     {"question": "2 + 3?", "answer": "5", "rationale": "Two and three make 5."},
 ]
 QUESTION = {"question": "What is 2 + 2?"}
-
-
-class AsyncOnly(Provider):
-    """A backend with only the async call (like every remote API): no ``_generate_sync``."""
-
-    name = "async-only"
-    capabilities = Capabilities(native_n=True, seed=True)
-
-    def __init__(self, script: list[Any]) -> None:
-        super().__init__()
-        self.inner = FakeProvider(script, cycle=True, capabilities=self.capabilities)
-
-    async def _generate(self, request: CompletionRequest) -> Completion:
-        await asyncio.sleep(0)  # really suspends: only a running loop can finish it
-        return await self.inner._generate(request)
-
-
-def without_timing(result: StrategyResult) -> StrategyResult:
-    """The result with wall times zeroed: the only fields two runs may differ in."""
-    return dataclasses.replace(
-        result,
-        latency_s=0.0,
-        completions=tuple(dataclasses.replace(c, latency_s=0.0) for c in result.completions),
-    )
-
-
-def forbid_run_sync(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make every use of the event-loop bridge fail the test."""
-
-    def no_loop(awaitable: Any) -> Any:
-        awaitable.close()
-        pytest.fail("the blocking call went through run_sync")
-
-    for module in ("strategies.base", "strategies.self_consistency", "providers.base"):
-        monkeypatch.setattr(f"promptlab.{module}.run_sync", no_loop)
 
 
 BASES: dict[str, Callable[[], Any]] = {
