@@ -53,6 +53,7 @@ class SelfConsistency(Strategy):
         batch_size: Samples per request when ``stopping`` is set.
 
     Example:
+        >>> from promptlab import ChainOfThought
         >>> sc = SelfConsistency(ChainOfThought(extractor="numeric"), n=10)
     """
 

@@ -329,11 +329,21 @@ def test_a_worker_lets_go_of_its_finished_record_before_its_next_cell(tmp_path: 
     # in batch mode a worker waits on every cell of a round, and each held record was a
     # finished cell's outputs and prompt kept until the next round's result came back.
     alive: list[list[str]] = []
+    # Records other tests left alive are not this run's: held here, so no new record can
+    # take one's id, and left out by id.
+    earlier = [o for o in gc.get_objects() if type(o) is CellRecord]
+    earlier_ids = {id(o) for o in earlier}
 
     class Watching(FakeProvider):
         async def _generate(self, request: CompletionRequest) -> Completion:
             gc.collect()
-            alive.append(sorted(o.task_id for o in gc.get_objects() if type(o) is CellRecord))
+            alive.append(
+                sorted(
+                    o.task_id
+                    for o in gc.get_objects()
+                    if type(o) is CellRecord and id(o) not in earlier_ids
+                )
+            )
             return await super()._generate(request)
 
     run = experiment({"fake": Watching(["Answer: 1"], cycle=True)}, n_tasks=3, concurrency=1).run(
@@ -342,3 +352,4 @@ def test_a_worker_lets_go_of_its_finished_record_before_its_next_cell(tmp_path: 
     assert len(run.cells) == 3
     # Each call sees only its own cell's record (made before the strategy runs).
     assert alive == [["t0"], ["t1"], ["t2"]]
+    assert earlier is not None  # kept alive to the end
