@@ -6,7 +6,6 @@ on 127.0.0.1; polling is fast (``poll_interval=0.02``) so the whole file runs in
 
 from __future__ import annotations
 
-import gc
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from promptlab.errors import ConfigurationError
 from promptlab.experiments.execution import BatchOptions, batch_status, cancel_batches
 from promptlab.experiments.execution._batching import BatchScheduler
 from promptlab.experiments.experiment import Experiment
-from promptlab.experiments.store import BatchLog, CellRecord
+from promptlab.experiments.store import BatchLog
 from promptlab.pricing import ModelPrice
 from promptlab.providers.anthropic import AnthropicProvider
 from promptlab.providers.base import Provider
@@ -30,6 +29,7 @@ from promptlab.providers.retry import RetryPolicy
 from promptlab.strategies import SelfConsistency, ZeroShot
 from promptlab.testing import FakeProvider
 from promptlab.testing.stub_server import StubServer
+from tests.support.liveness import NewRecords
 
 FAST = BatchOptions(poll_interval=0.02, flush_after=0.05)
 # Batch prices deliberately unlike the direct ones, so a test can tell which were used.
@@ -470,20 +470,10 @@ def test_a_later_round_holds_no_record_of_an_earlier_round(
     # records of round 1 (written to cells.jsonl) are gone, not held by the workers.
     alive: list[list[str]] = []
     flush = BatchScheduler._flush
-    # Records other tests left alive are not this run's: held here, so no new record can
-    # take one's id, and left out by id.
-    earlier = [o for o in gc.get_objects() if type(o) is CellRecord]
-    earlier_ids = {id(o) for o in earlier}
+    records = NewRecords()
 
     async def watched(self: BatchScheduler, provider_name: str) -> None:
-        gc.collect()
-        alive.append(
-            sorted(
-                o.task_id
-                for o in gc.get_objects()
-                if type(o) is CellRecord and id(o) not in earlier_ids
-            )
-        )
+        alive.append(records.task_ids())
         await flush(self, provider_name)
 
     monkeypatch.setattr(BatchScheduler, "_flush", watched)
@@ -496,4 +486,3 @@ def test_a_later_round_holds_no_record_of_an_earlier_round(
     rounds = ({"t0", "t1"}, {"t2", "t3"})
     assert alive[0] and alive[-1] and set(alive[-1]) <= rounds[1]
     assert all(any(set(seen) <= r for r in rounds) for seen in alive), alive
-    assert earlier is not None  # kept alive to the end

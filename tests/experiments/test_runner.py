@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,10 @@ from promptlab.experiments.analysis import Run, UnscoredWarning
 from promptlab.experiments.arm import ArmSpec, derive_seed
 from promptlab.experiments.execution import ExperimentRunner, RunInterrupted
 from promptlab.experiments.experiment import Experiment
-from promptlab.experiments.store import CellRecord
 from promptlab.providers.base import Capabilities
 from promptlab.strategies import ChainOfThought, SelfConsistency, ZeroShot
 from promptlab.testing import FakeProvider
+from tests.support.liveness import NewRecords
 
 
 @pytest.fixture(autouse=True)
@@ -329,21 +328,11 @@ def test_a_worker_lets_go_of_its_finished_record_before_its_next_cell(tmp_path: 
     # in batch mode a worker waits on every cell of a round, and each held record was a
     # finished cell's outputs and prompt kept until the next round's result came back.
     alive: list[list[str]] = []
-    # Records other tests left alive are not this run's: held here, so no new record can
-    # take one's id, and left out by id.
-    earlier = [o for o in gc.get_objects() if type(o) is CellRecord]
-    earlier_ids = {id(o) for o in earlier}
+    records = NewRecords()
 
     class Watching(FakeProvider):
         async def _generate(self, request: CompletionRequest) -> Completion:
-            gc.collect()
-            alive.append(
-                sorted(
-                    o.task_id
-                    for o in gc.get_objects()
-                    if type(o) is CellRecord and id(o) not in earlier_ids
-                )
-            )
+            alive.append(records.task_ids())
             return await super()._generate(request)
 
     run = experiment({"fake": Watching(["Answer: 1"], cycle=True)}, n_tasks=3, concurrency=1).run(
@@ -352,4 +341,3 @@ def test_a_worker_lets_go_of_its_finished_record_before_its_next_cell(tmp_path: 
     assert len(run.cells) == 3
     # Each call sees only its own cell's record (made before the strategy runs).
     assert alive == [["t0"], ["t1"], ["t2"]]
-    assert earlier is not None  # kept alive to the end

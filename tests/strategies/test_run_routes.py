@@ -22,7 +22,7 @@ from promptlab.completion import CompletionRequest
 from promptlab.providers.base import Capabilities
 from promptlab.strategies.base import Strategy, StrategyResult
 from promptlab.testing import FakeProvider
-from tests.support.routes import AsyncOnly, forbid_run_sync, without_timing
+from tests.support.routes import AsyncOnly, AwaitedInputs, forbid_run_sync, without_timing
 
 REPLIES = ["2 + 2 = 4.\nAnswer: 4", "Answer: 1,000.50", "I think it is 7 words long", "no idea"]
 EXAMPLES = [
@@ -91,17 +91,6 @@ def test_run_inside_a_running_loop_like_a_notebook(provider: Callable[[list[str]
         return ZeroShot(extractor="numeric").run({"question": "q"}, provider(["Answer: 9"]))
 
     assert asyncio.run(notebook_cell()).answer == "9"
-
-
-class AwaitedInputs(ZeroShot):
-    """A strategy whose async inputs differ from its sync ones (a search done async)."""
-
-    def template_inputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        return {**super().template_inputs(inputs), "question": "sync inputs"}
-
-    async def atemplate_inputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        await asyncio.sleep(0)
-        return {**super().template_inputs(inputs), "question": "async inputs"}
 
 
 @pytest.mark.parametrize("wrap", [False, True])

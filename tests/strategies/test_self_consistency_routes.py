@@ -32,7 +32,7 @@ from promptlab.providers.base import Capabilities, Provider
 from promptlab.strategies.base import StrategyResult
 from promptlab.strategies.stopping import StoppingParameterError, StoppingRule
 from promptlab.testing import FakeProvider
-from tests.support.routes import AsyncOnly, forbid_run_sync, without_timing
+from tests.support.routes import AsyncOnly, AwaitedInputs, forbid_run_sync, without_timing
 
 # Answers 4, 1000.5, none, 7, none (cut at max_tokens=3 too): Nones, ties and splits.
 REPLIES = [
@@ -167,17 +167,6 @@ def test_run_inside_a_running_loop_like_a_notebook() -> None:
         return sc.run(QUESTION, FakeProvider(["Answer: 9"], cycle=True))
 
     assert asyncio.run(notebook_cell()).answer == "9"
-
-
-class AwaitedInputs(ZeroShot):
-    """A strategy whose async inputs differ from its sync ones (a search done async)."""
-
-    def template_inputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        return {**super().template_inputs(inputs), "question": "sync inputs"}
-
-    async def atemplate_inputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        await asyncio.sleep(0)
-        return {**super().template_inputs(inputs), "question": "async inputs"}
 
 
 def test_a_base_with_async_inputs_runs_through_arun() -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
+from promptlab import ZeroShot
 from promptlab.completion import Completion, CompletionRequest
 from promptlab.providers.base import Capabilities, Provider
 from promptlab.strategies.base import StrategyResult
@@ -47,3 +49,14 @@ def forbid_run_sync(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for module in ("strategies.base", "strategies.self_consistency", "providers.base"):
         monkeypatch.setattr(f"promptlab.{module}.run_sync", no_loop)
+
+
+class AwaitedInputs(ZeroShot):
+    """A strategy whose async inputs differ from its sync ones (a search done async)."""
+
+    def template_inputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        return {**super().template_inputs(inputs), "question": "sync inputs"}
+
+    async def atemplate_inputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        await asyncio.sleep(0)
+        return {**super().template_inputs(inputs), "question": "async inputs"}
