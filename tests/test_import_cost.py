@@ -127,5 +127,7 @@ def test_every_name_of_the_analysis_package_resolves_to_its_module():
     for name in analysis.__all__:
         value = getattr(analysis, name)
         assert getattr(value, "__module__", analysis.__name__).startswith(analysis.__name__)
-    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+    with pytest.raises(
+        AttributeError, match=r"^No promptlab\.experiments\.analysis attribute Nope$"
+    ):
         analysis.Nope  # noqa: B018

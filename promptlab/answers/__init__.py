@@ -78,7 +78,12 @@ def reply_answer(
         >>> reply_answer(NumericAnswer().extract, "Answer: 150.\\nThen", "length")
         '150'
     """
-    if stopped_for_length(finish_reason) and not finished_answer_line(text):
+    # "stop", the commonest reason, is never a token-limit stop: no need to look it up.
+    if (
+        finish_reason != "stop"
+        and stopped_for_length(finish_reason)
+        and not finished_answer_line(text)
+    ):
         return None
     return extract(text)
 

@@ -209,11 +209,7 @@ class Strategy:
         :func:`~promptlab.answers.reply_answer`).
         """
         text, finish = choice.text, choice.finish_reason
-        # "stop", the commonest reason, is never a token-limit stop: skip that check.
-        answer = (
-            self.extract(text) if finish == "stop" else reply_answer(self.extract, text, finish)
-        )
-        return Sample(text, answer, finish)
+        return Sample(text, reply_answer(self.extract, text, finish), finish)
 
     def resolve_params(
         self,

@@ -13,8 +13,9 @@ module on first use, and ``Run`` itself loads pandas when it is first asked for 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+import lazy_loader
 
 from promptlab.experiments.analysis._run import Run
 
@@ -32,24 +33,19 @@ if TYPE_CHECKING:
     )
     from promptlab.experiments.analysis._views import provider_setup
 
-#: Name -> the module defining it, imported on first use (the same names as above).
-_ON_FIRST_USE = {
-    "CellsTable": "_cells",
-    "cells_frame": "_cells",
-    "scorer_names": "_cells",
-    "FineTuningExport": "_finetuning",
-    "format_problem": "_finetuning",
-    "RunPlots": "_plotting",
-    "readable_table": "_readable",
-    "text_width": "_readable",
-    "SUMMARY_COLUMNS": "_summary",
-    "summarize_cells": "_summary",
-    "UnscoredWarning": "_unscored",
-    "unscored_cells": "_unscored",
-    "unscored_message": "_unscored",
-    "warn_unscored": "_unscored",
-    "provider_setup": "_views",
-}
+# The same lazy-export mechanism as promptlab.retrieval and promptlab.strategies.
+__getattr__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "_cells": ["CellsTable", "cells_frame", "scorer_names"],
+        "_finetuning": ["FineTuningExport", "format_problem"],
+        "_plotting": ["RunPlots"],
+        "_readable": ["readable_table", "text_width"],
+        "_summary": ["SUMMARY_COLUMNS", "summarize_cells"],
+        "_unscored": ["UnscoredWarning", "unscored_cells", "unscored_message", "warn_unscored"],
+        "_views": ["provider_setup"],
+    },
+)[0]
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -69,16 +65,3 @@ __all__ = [
     "unscored_message",
     "warn_unscored",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    module = _ON_FIRST_USE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
