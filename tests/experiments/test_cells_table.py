@@ -10,7 +10,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from promptlab.experiments.analysis import Run, _cells
+from promptlab.experiments.analysis import Run, _cell_columns
+from promptlab.experiments.analysis._cell_columns import LIST_OF_STRINGS
 from promptlab.experiments.analysis._cells import _row
 from promptlab.experiments.store import CellRecord
 
@@ -103,11 +104,16 @@ def _records() -> list[CellRecord]:
     ]
 
 
+LISTS = ("answers", "outputs", "finish_reasons")
+
+
 def _from_whole_records(records: list[CellRecord]) -> pd.DataFrame:
-    """The table as it was built before: one dict per whole record, then typed."""
+    """The table as it was built before: one dict per whole record, then typed; the lists
+    of strings as Arrow lists."""
     latest = {r.id: r for r in records}
     frame = pd.DataFrame([_row(r, SCORERS) for r in latest.values()])
     types: dict[str, Any] = {"ok": bool, "cached": bool, "latency_s": float, "cost_usd": float}
+    types |= dict.fromkeys(LISTS, LIST_OF_STRINGS)
     return frame.astype(types | {f"score_{name}": float for name in SCORERS})
 
 
@@ -146,6 +152,7 @@ def test_an_empty_run_has_the_same_typed_columns(tmp_path: Path) -> None:
     assert len(table) == 0
     assert list(table.columns) == list(_row(CellRecord("", "", "", "", 0), []))
     assert table["ok"].dtype == bool and table["latency_s"].dtype == float
+    assert all(table[name].dtype == LIST_OF_STRINGS for name in LISTS)
 
 
 def _varied_lines(superseded: bool = True) -> list[str]:
@@ -208,7 +215,7 @@ def test_table_read_in_pieces_equals_the_table_of_whole_records(
     # Text columns go to pandas a piece of rows at a time; with 3-row pieces a later
     # record replaces a row of a piece already handed over, and some pieces hold None.
     # Without later records the table is built without an index of cells.
-    monkeypatch.setattr(_cells, "_PIECE", piece)
+    monkeypatch.setattr(_cell_columns, "_PIECE", piece)
     lines = _varied_lines(superseded)
     (tmp_path / "cells.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     records = [CellRecord.from_json(line) for line in lines]
@@ -237,3 +244,63 @@ def test_numbers_expected_by_every_task_are_the_same_int_column_as_before(tmp_pa
 
     pd.testing.assert_frame_equal(table, _from_whole_records(records), check_dtype=True)
     assert table["expected"].dtype == "int64" and table["expected"][2] == 2**40 + 2
+
+
+def test_list_columns_read_back_as_python_lists(tmp_path: Path) -> None:
+    lines = [record.to_json() for record in _records()]
+    (tmp_path / "cells.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    table = Run.load(tmp_path).cells
+
+    assert table["answers"].dtype == LIST_OF_STRINGS
+    sc = table["answers"][2]
+    assert type(sc) is list and sc == ["4", "5", None, "4"]
+    assert table.iloc[2]["finish_reasons"] == ["stop", "stop", "length", None]
+    assert [type(v) for v in table["outputs"]] == [list] * 4
+    assert table.to_dict("records")[0]["outputs"] == ["x\nAnswer: 4"]
+    assert table["outputs"].tolist()[1] == ["Answer: 9"]  # t2's retry, in t2's place
+    assert table["answers"].list.len().tolist() == [1, 1, 4, 1]
+    assert table["answers"].map(len).tolist() == [1, 1, 4, 1]
+
+
+def test_lists_holding_other_values_stay_python_objects() -> None:
+    # Lists of strings go to Arrow; a list holding anything else (records built in
+    # memory can hold numbers) keeps the whole column as the lists they were.
+    records = [
+        CellRecord("t1", "a", "p", "m", 0, outputs=["Answer: 4"], answers=[4, None]),
+        CellRecord("t2", "a", "p", "m", 0, outputs=["Answer: 5"], answers=["5"]),
+    ]
+
+    table = Run(records).cells
+
+    assert table["answers"].dtype == object
+    assert table["answers"].tolist() == [[4, None], ["5"]]
+    assert type(table["answers"][0][0]) is int
+    assert table["outputs"].dtype == LIST_OF_STRINGS
+
+
+@pytest.mark.parametrize(
+    "outputs",
+    [
+        [["r0"], ["r1"], ["r2"], ["r3"], ["r4"]],  # one reply per cell: the lists' own strings
+        [["r0"], ["r1"], ["r2"], [], ["r4"]],  # an errored cell among them
+        [["a", "b"], ["c"], [], ["d", "e", "f"], ["g"]],  # samples
+        [[], [], [], [], []],  # every cell errored: a column of None, as objects
+    ],
+)
+@pytest.mark.parametrize("piece", [2, 4096])
+def test_the_first_reply_column_is_what_whole_records_give(
+    monkeypatch: pytest.MonkeyPatch, outputs: list[list[str]], piece: int
+) -> None:
+    monkeypatch.setattr(_cell_columns, "_PIECE", piece)
+    records = [
+        CellRecord(f"t{i}", "a", "p", "m", 0, outputs=replies, scores={"exact": 1.0, "judge": 0.5})
+        for i, replies in enumerate(outputs)
+    ]
+
+    table = Run(records).cells
+
+    expected = _from_whole_records(records)
+    pd.testing.assert_frame_equal(table, expected, check_dtype=True)
+    firsts = [None if pd.isna(reply) else reply for reply in table["output"]]
+    assert firsts == [replies[0] if replies else None for replies in outputs]

@@ -364,3 +364,23 @@ def test_disagreements_are_in_natural_task_order(tmp_path: Path) -> None:
         records.append(cell(task, "b", "local", False))
     run = Run.load(write_run(tmp_path / "r", records))
     assert list(run.disagreements()["task_id"]) == ["t2", "t9", "t10"]
+
+
+def test_a_loaded_run_describes_its_experiment_as_the_file_was_at_load(tmp_path: Path) -> None:
+    directory = write_run(tmp_path / "run", main_records(), main_experiment())
+    run = Run.load(directory)
+    at_load = json.loads((directory / "experiment.json").read_text(encoding="utf-8"))
+    # A later run of a changed definition rewrites the file; this Run is still the old one.
+    (directory / "experiment.json").write_text(json.dumps({"name": "changed"}), "utf-8")
+
+    assert run.experiment == at_load
+    assert run.summary()["arm"].tolist() == ["plain", "plain", "cot", "cot"]
+    # Parsed on each use, not held: a caller's edit to one dict is not the run's.
+    run.experiment["name"] = "edited"
+    assert run.experiment == at_load
+
+
+def test_a_run_in_memory_keeps_the_description_it_was_given() -> None:
+    described = {"name": "mine", "seed": 3}
+    run = Run([cell("t1", "a", "p", right=True)], described)
+    assert run.experiment == described and run.seed == 3

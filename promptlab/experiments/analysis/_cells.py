@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from promptlab.experiments.analysis._cell_columns import LIST_OF_STRINGS, ListColumn, TextColumn
 from promptlab.experiments.store import CellRecord
 
 __all__ = ["CellsBuilder", "CellsTable", "cells_frame", "scorer_names"]
@@ -126,6 +127,7 @@ class CellsBuilder:
         """Add ``record``'s row; with ``latest``, a later record of a cell replaces its row
         (in the place the cell first appeared), as readers of ``cells.jsonl`` do."""
         row = _row(record, ())
+        del row["output"]  # the first reply: read from the outputs when the table is made
         self._share(row)
         for name in record.scores:
             if name not in self._scores:
@@ -150,18 +152,18 @@ class CellsBuilder:
 
     def _share(self, row: dict[str, Any]) -> None:
         """Make equal strings of ``row`` one object: a table of 100,000 rows holds each
-        arm name, task id, answer and finish reason once, not once per row."""
+        arm name, task id, answer and parameter name once, not once per row."""
         shared = self._shared
         for name in _SHARED:
             value = row[name]
             if isinstance(value, str):
                 row[name] = shared.setdefault(value, value)
-        answers = row["answers"]
-        row["finish_reasons"] = [
-            shared.setdefault(r, r) if isinstance(r, str) else r for r in row["finish_reasons"]
-        ]
+        # Each line's JSON gives its own copy of every key ("seed" 100,000 times).
+        row["params"] = {
+            shared.setdefault(k, k) if type(k) is str else k: v for k, v in row["params"].items()
+        }
         # An answer and the expected answer are mostly one of the sample answers.
-        same = {a: a for a in answers if isinstance(a, str)}
+        same = {a: a for a in row["answers"] if isinstance(a, str)}
         for name in ("answer", "expected_answer"):
             value = row[name]
             if isinstance(value, str):
@@ -187,8 +189,13 @@ class CellsBuilder:
         # Typed even when empty: an empty object column used as a mask would select columns.
         types: dict[str, Any] = {"ok": bool, "cached": bool, "latency_s": float, "cost_usd": float}
         types.update({f"score_{name}": float for name in self.scorers})
+        types.update(dict.fromkeys(_LISTS, LIST_OF_STRINGS))
         data = {}
+        firsts = pd.Series([])  # the first replies (below), for an empty table
         for name in columns:  # one column at a time, each list freed once it is an array
+            if name == "output":
+                data[name] = firsts
+                continue
             scorer = name[len("score_") :]
             values: Any = (
                 self._scores.pop(scorer, [])
@@ -197,7 +204,9 @@ class CellsBuilder:
             )
             if isinstance(values, array):  # C numbers: no Python object per row
                 values = np.frombuffer(values, dtype=values.typecode) if len(values) else []
-            if isinstance(values, _TextColumn) and len(values):
+            if isinstance(values, ListColumn) and name == "outputs":
+                firsts = values.firsts()
+            if isinstance(values, TextColumn | ListColumn):
                 data[name] = values.series()
             else:
                 data[name] = pd.Series(values, dtype=types.get(name))
@@ -212,81 +221,16 @@ def _column(name: str) -> MutableSequence[Any]:
     if name in _INTS:
         return array("q")
     if name in _TEXTS:
-        return _TextColumn()
+        return TextColumn()
+    if name in _LISTS:
+        return ListColumn()
     return []
 
 
-#: Columns whose values are mostly strings: kept as :class:`_TextColumn`.
-_TEXTS = frozenset(
-    (*_SHARED, "cell_id", "expected_answer", "answer", "output", "error_message", "timestamp")
-)
-#: Rows per piece of a :class:`_TextColumn`.
-_PIECE = 4096
-
-
-class _TextColumn(MutableSequence[Any]):
-    """A column of (mostly) strings, handed to pandas a piece of rows at a time.
-
-    pandas copies strings into a storage of its own (Arrow, from pandas 3). A full piece
-    whose values are all ``str`` goes there at once, so the Python string of every row
-    (a cell id, a timestamp) is freed as the table grows, and its memory serves the next
-    rows, instead of every row's string piling up until the end. The column is the
-    pieces joined when every piece went; else (a None, a number) it is ``pd.Series`` of
-    all its values, so pandas infers the dtype from the whole column, as for a list.
-    """
-
-    def __init__(self) -> None:
-        self._pieces: list[pd.Series | list[Any]] = []
-        self._open: list[Any] = []
-
-    def __len__(self) -> int:
-        return len(self._pieces) * _PIECE + len(self._open)
-
-    def __getitem__(self, place: Any) -> Any:
-        piece, at = divmod(place, _PIECE)
-        return self._piece(piece)[at]
-
-    def __setitem__(self, place: Any, value: Any) -> None:
-        piece, at = divmod(place, _PIECE)
-        self._piece(piece)[at] = value
-
-    def __delitem__(self, place: Any) -> None:
-        raise TypeError("rows of the cells table are replaced, never deleted")
-
-    def insert(self, place: int, value: Any) -> None:
-        if place != len(self):
-            raise TypeError("rows of the cells table are added at the end")
-        self._open.append(value)
-        if len(self._open) == _PIECE:
-            self._hand_over()
-
-    def _hand_over(self) -> None:
-        """Close the open piece: to pandas when its values are all strings."""
-        values, self._open = self._open, []
-        text = all(type(v) is str for v in values)
-        self._pieces.append(pd.Series(values) if text else values)
-
-    def append(self, value: Any) -> None:
-        self.insert(len(self), value)
-
-    def _piece(self, piece: int) -> list[Any]:
-        """The values of ``piece`` as a list (a piece already handed over comes back)."""
-        if piece == len(self._pieces):
-            return self._open
-        values = self._pieces[piece]
-        if isinstance(values, pd.Series):
-            values = self._pieces[piece] = values.tolist()
-        return values
-
-    def series(self) -> pd.Series:
-        """The column: what ``pd.Series`` of all its values gives."""
-        if self._open:
-            self._hand_over()
-        pieces = self._pieces
-        handed = [piece for piece in pieces if isinstance(piece, pd.Series)]
-        if pieces and len(handed) == len(pieces):
-            return pd.concat(handed, ignore_index=True)
-        return pd.Series([v for piece in range(len(pieces)) for v in self._piece(piece)])
+#: Columns whose values are mostly strings.
+_TEXTS = frozenset((*_SHARED, "cell_id", "expected_answer", "answer", "error_message", "timestamp"))
+#: Columns of lists of strings (see :mod:`._cell_columns`).
+_LISTS = frozenset(("answers", "outputs", "finish_reasons"))
 
 
 def _score(record: CellRecord, name: str) -> float:

@@ -30,7 +30,9 @@ from promptlab.experiments.store import (
     cells_file,
     definition_filter,
     in_definition,
+    parse_experiment,
     read_experiment,
+    read_experiment_text,
     scan_entries,
     stream_cells,
 )
@@ -62,7 +64,7 @@ class Run:
         run_dir: Where the run lives, if on disk.
 
     Attributes:
-        experiment: The experiment's description.
+        experiment: The experiment's description (see the property).
         seed: Seed for bootstrap intervals (the experiment's seed), so tables reproduce.
         clusters: Task id -> cluster label when the task set named a ``cluster_field``
             (intervals are then cluster-bootstrap ones), else None.
@@ -85,14 +87,22 @@ class Run:
         )
         self._counts = (sum(1 for r in self._records if r.ok), len(self._records))
 
-    def _setup(self, experiment: Mapping[str, Any] | None, run_dir: str | Path | None) -> None:
-        self.experiment = dict(experiment or {})
+    def _setup(
+        self,
+        experiment: Mapping[str, Any] | None,
+        run_dir: str | Path | None,
+        text: str | None = None,
+    ) -> None:
+        """Keep the description: as given, or as ``text`` (the file's) when read from disk."""
+        self._experiment = None if text is not None else dict(experiment or {})
+        self._experiment_text = text
+        experiment = experiment or {}
         self.run_dir = Path(run_dir) if run_dir is not None else None
-        declared = [s for s in self.experiment.get("scorers") or [] if isinstance(s, Mapping)]
+        declared = [s for s in experiment.get("scorers") or [] if isinstance(s, Mapping)]
         self._declared = [str(s["name"]) for s in declared if "name" in s]
-        seed = self.experiment.get("seed")
+        seed = experiment.get("seed")
         self.seed = int(seed) if isinstance(seed, (int, float)) else 0
-        self.clusters = task_clusters_of(self.experiment)
+        self.clusters = task_clusters_of(experiment)
         self._frame: pd.DataFrame | None = None
         self._summaries: dict[str, pd.DataFrame] = {}
         self._snapshot: tuple[int, int] | None = None  # cells.jsonl's (inode, size) at load
@@ -139,14 +149,15 @@ class Run:
         needs no index of cells to let a later record replace an earlier one's row.
         """
         status = status or os.stat(cells_file(path))
-        experiment = read_experiment(path)
+        text = read_experiment_text(path)
+        experiment = parse_experiment(text, path)
         keep = definition_filter(experiment)
         entries = [
             e for e in latest if keep is None or keep(e.task_id, e.arm, e.provider, e.repeat)
         ]
         run = cls.__new__(cls)
         run._records = None
-        run._setup(experiment, path)
+        run._setup(experiment, path, text)
         run._snapshot = (status.st_ino, status.st_size)
         run._superseded = superseded
         run._scorers = None
@@ -161,6 +172,20 @@ class Run:
         path = Path(run_dir)
         experiment = read_experiment(path)
         return cls(in_definition(records, experiment), experiment, path)
+
+    @property
+    def experiment(self) -> dict[str, Any]:
+        """The experiment's description: its arms, providers, scorers, seed, fingerprint.
+
+        A run read from its directory keeps ``experiment.json``'s text as it was at load
+        and gives a new dict of it on each access: the description of a large task set is
+        mostly its tasks' hashes (about 15 MB of objects for 100,000 tasks, 3.6 MB as
+        text), which the run needs only while it reads its cells.
+        """
+        if self._experiment is not None:
+            return self._experiment
+        assert self.run_dir is not None and self._experiment_text is not None
+        return parse_experiment(self._experiment_text, self.run_dir)
 
     @property
     def records(self) -> list[CellRecord]:

@@ -41,8 +41,10 @@ __all__ = [
     "cells_file",
     "definition_filter",
     "in_definition",
+    "parse_experiment",
     "read_cells",
     "read_experiment",
+    "read_experiment_text",
     "scan_cells",
     "scan_entries",
     "stream_cells",
@@ -120,11 +122,26 @@ def read_experiment(run_dir: Path) -> dict[str, Any]:
     Raises:
         DataError: The file exists but is not a JSON object.
     """
+    return parse_experiment(read_experiment_text(run_dir), run_dir)
+
+
+def read_experiment_text(run_dir: Path) -> str:
+    """The run's ``experiment.json`` as text, unparsed; ``""`` when the file is missing."""
     path = run_dir / EXPERIMENT_FILE
-    if not path.exists():
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def parse_experiment(text: str, run_dir: Path) -> dict[str, Any]:
+    """``text`` read from ``run_dir``'s ``experiment.json``, as a dict (``{}`` when empty).
+
+    Raises:
+        DataError: The text is not a JSON object.
+    """
+    if not text:
         return {}
+    path = run_dir / EXPERIMENT_FILE
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(
             f"not valid JSON ({exc}). Re-run the experiment to rewrite it.", source=str(path)
