@@ -4,9 +4,11 @@ Each row runs in a fresh process (so its peak RSS is its own), in this order:
 
 * a 10,000-cell and a 100,000-cell first run (`bench.experiment_fixtures`: generated
   questions x 2 arms on a ``FakeProvider``, numeric scoring, a fresh response cache): peak
-  RSS and seconds per cell. After the timed run each row also builds the returned
-  ``Run``'s cells table and summary (``analysis_s``, not in the run's seconds), and the
-  peak RSS after that is held to the same target; The fake's own log of every
+  RSS and seconds per cell; ``--rounds`` (3) rounds of the two, alternating, each in a
+  new directory: seconds are the medians, peak RSS the highest round's. After the timed
+  run each row also builds the returned ``Run``'s cells table and summary
+  (``analysis_s``, not in the run's seconds), and the peak RSS after that is held to the
+  same target. The fake's own log of every
   request it received is replaced by a counter: it is the test double's memory, not the
   runner's;
 * a re-run of the 100,000 cells into a new run directory, every request a cache hit:
@@ -35,6 +37,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -145,18 +148,33 @@ def _shown(name: str, row: dict[str, float]) -> dict[str, float]:
     return row
 
 
-def measure_runs(cells: int, small: int, workdir: Path) -> dict[str, dict[str, float]]:
-    """The first runs at ``small`` and ``cells`` cells, then the cached re-run and resume."""
-    rows = {}
-    small_dir = workdir / "small"
-    small_dir.mkdir()
-    rows["small"] = _shown("small", _child(_CHILD, "first", str(small), str(small_dir)))
-    big_dir = workdir / "big"
-    big_dir.mkdir()
-    rows["first"] = _shown("first", _child(_CHILD, "first", str(cells), str(big_dir)))
+def measure_runs(
+    cells: int, small: int, workdir: Path, rounds: int = 3
+) -> dict[str, dict[str, float]]:
+    """The first runs at ``small`` and ``cells`` cells, alternating for ``rounds`` rounds,
+    then the cached re-run and resume of the first large run's directory."""
+    firsts: dict[str, list[dict[str, float]]] = {"small": [], "first": []}
+    for round_ in range(rounds):
+        for name, size in (("small", small), ("first", cells)):
+            out = workdir / f"{name}-{round_}"
+            out.mkdir()
+            row = _child(_CHILD, "first", str(size), str(out))
+            firsts[name].append(_shown(f"{name} (round {round_ + 1})", row))
+            if round_:  # only the first large run's directory is re-run and resumed
+                shutil.rmtree(out, ignore_errors=True)
+    rows = {name: _merged(measured) for name, measured in firsts.items()}
+    big_dir = workdir / "first-0"
     rows["cached"] = _shown("cached", _child(_CHILD, "cached", str(cells), str(big_dir)))
     rows["resume"] = _shown("resume", _child(_CHILD, "resume", str(cells), str(big_dir)))
     return rows
+
+
+def _merged(rounds: list[dict[str, float]]) -> dict[str, float]:
+    """Rounds of one row as one: the median of each time, the highest of each peak RSS."""
+    return {
+        key: (max if key.endswith("_mb") else statistics.median)(r[key] for r in rounds)
+        for key in rounds[0]
+    }
 
 
 def measure_batches(sizes: Sequence[int], workdir: Path) -> dict[int, dict[str, float]]:
@@ -268,6 +286,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cells", type=int, default=100_000)
     parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating rounds of the two first runs"
+    )
     parser.add_argument("--batch-requests", type=int, default=100_000)
     parser.add_argument("--batch-small", type=int, default=20_000)
     parser.add_argument(
@@ -276,7 +297,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="promptlab-bench-large-"))
     try:
-        runs = {} if args.part == "batch" else measure_runs(args.cells, args.small, workdir)
+        runs = (
+            {}
+            if args.part == "batch"
+            else measure_runs(args.cells, args.small, workdir, args.rounds)
+        )
         batches = (
             {}
             if args.part == "runs"

@@ -10,6 +10,7 @@ import math
 import warnings
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from promptlab.errors import ConfigurationError, DataError
@@ -384,3 +385,18 @@ def test_a_run_in_memory_keeps_the_description_it_was_given() -> None:
     described = {"name": "mine", "seed": 3}
     run = Run([cell("t1", "a", "p", right=True)], described)
     assert run.experiment == described and run.seed == 3
+
+
+def test_changing_the_cells_table_leaves_the_run_as_it_was(run: Run) -> None:
+    assert run.run_dir is not None
+    untouched = Run.load(run.run_dir)
+
+    changed = run.cells
+    changed.loc[changed.index[0], "answer"] = "changed"
+    changed["score_numeric"] = 0.0
+    changed.iloc[1, changed.columns.get_loc("task_id")] = "t-other"
+    del changed["cost_usd"]
+
+    pd.testing.assert_frame_equal(run.cells, untouched.cells)
+    pd.testing.assert_frame_equal(run.summary(), untouched.summary())
+    assert changed["answer"].iloc[0] == "changed"  # the copy took the changes

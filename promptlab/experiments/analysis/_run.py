@@ -251,8 +251,11 @@ class Run:
 
     @property
     def cells(self) -> pd.DataFrame:
-        """One row per cell, with a ``score_<name>`` column per scorer (a copy)."""
-        return self._cells.copy()
+        """One row per cell, with a ``score_<name>`` column per scorer (see README, "The
+        cells table"). A copy: changing it leaves the run's own table as it was."""
+        from promptlab.experiments.analysis._cells import copy_of
+
+        return copy_of(self._cells)
 
     @property
     def _cells(self) -> pd.DataFrame:
