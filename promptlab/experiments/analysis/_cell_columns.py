@@ -9,7 +9,8 @@ and its memory serves the next rows.
   pandas 3), holding the pieces as they are. Where pandas keeps strings as objects
   (pandas 2) they stay objects.
 * List columns (``answers``, ``outputs``, ``finish_reasons``) become
-  ``pd.ArrowDtype(pa.list_(pa.string()))``: a row reads back as a Python ``list`` of
+  :data:`LIST_OF_STRINGS` (``pd.ArrowDtype(pa.list_(pa.large_string()))`` where pandas
+  keeps its text as Arrow ``large_string``): a row reads back as a Python ``list`` of
   ``str`` (or ``None``), through ``[]``, ``.iloc``, iteration, ``.tolist()`` and
   ``to_dict()``; ``.list`` offers Arrow's list methods (``cells["answers"].list.len()``).
 
