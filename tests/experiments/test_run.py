@@ -400,3 +400,12 @@ def test_changing_the_cells_table_leaves_the_run_as_it_was(run: Run) -> None:
     pd.testing.assert_frame_equal(run.cells, untouched.cells)
     pd.testing.assert_frame_equal(run.summary(), untouched.summary())
     assert changed["answer"].iloc[0] == "changed"  # the copy took the changes
+
+
+def test_an_empty_experiment_file_is_damaged_not_missing(tmp_path: Path) -> None:
+    # An empty experiment.json would otherwise mean "no definition": every cell kept,
+    # whatever definition wrote it.
+    directory = write_run(tmp_path / "run", main_records(), main_experiment())
+    (directory / "experiment.json").write_text("", encoding="utf-8")
+    with pytest.raises(DataError, match="not valid JSON"):
+        Run.load(directory)

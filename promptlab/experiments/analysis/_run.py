@@ -95,7 +95,7 @@ class Run:
     ) -> None:
         """Keep the description: as given, or as ``text`` (the file's) when read from disk."""
         self._experiment = None if text is not None else dict(experiment or {})
-        self._experiment_text = text
+        self._experiment_text = text  # None: no file, or a Run built in memory
         experiment = experiment or {}
         self.run_dir = Path(run_dir) if run_dir is not None else None
         declared = [s for s in experiment.get("scorers") or [] if isinstance(s, Mapping)]

@@ -125,19 +125,20 @@ def read_experiment(run_dir: Path) -> dict[str, Any]:
     return parse_experiment(read_experiment_text(run_dir), run_dir)
 
 
-def read_experiment_text(run_dir: Path) -> str:
-    """The run's ``experiment.json`` as text, unparsed; ``""`` when the file is missing."""
+def read_experiment_text(run_dir: Path) -> str | None:
+    """The run's ``experiment.json`` as text, unparsed; None when the file is missing."""
     path = run_dir / EXPERIMENT_FILE
-    return path.read_text(encoding="utf-8") if path.exists() else ""
+    return path.read_text(encoding="utf-8") if path.exists() else None
 
 
-def parse_experiment(text: str, run_dir: Path) -> dict[str, Any]:
-    """``text`` read from ``run_dir``'s ``experiment.json``, as a dict (``{}`` when empty).
+def parse_experiment(text: str | None, run_dir: Path) -> dict[str, Any]:
+    """``text`` read from ``run_dir``'s ``experiment.json`` as a dict; ``{}`` for None (no
+    file). An empty file is damaged, not missing: it raises like any text that is not JSON.
 
     Raises:
         DataError: The text is not a JSON object.
     """
-    if not text:
+    if text is None:
         return {}
     path = run_dir / EXPERIMENT_FILE
     try:
