@@ -304,3 +304,22 @@ def test_the_first_reply_column_is_what_whole_records_give(
     pd.testing.assert_frame_equal(table, expected, check_dtype=True)
     firsts = [None if pd.isna(reply) else reply for reply in table["output"]]
     assert firsts == [replies[0] if replies else None for replies in outputs]
+
+
+def test_a_row_replaced_in_a_packed_piece_leaves_every_piece_packed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A retried cell lands in a piece already in Arrow: that piece comes back as a list
+    # for the change, and both the first replies and the column pack it again (else a
+    # large run with one retry would hold every reply as Python objects once more).
+    monkeypatch.setattr(_cell_columns, "_PIECE", 2)
+    column = _cell_columns.ListColumn()
+    for replies in (["a"], ["b"], ["c"], ["d"]):
+        column.append(replies)
+    column[0] = ["a2"]
+
+    firsts = column.firsts()
+
+    assert column._packed == [True, True]
+    assert firsts.tolist() == ["a2", "b", "c", "d"]
+    assert column.series().tolist() == [["a2"], ["b"], ["c"], ["d"]]

@@ -26,7 +26,7 @@ default allocator kept what it had freed apart (measured on 100,000 rows with
 
 from __future__ import annotations
 
-from collections.abc import Iterable, MutableSequence
+from collections.abc import Iterable, Iterator, MutableSequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -152,18 +152,28 @@ class _PiecedColumn(MutableSequence[Any]):
         values: list[Any] = self._pieces[piece]
         return values
 
-    def series(self) -> pd.Series:
-        """The column as a pandas Series."""
+    def _finish(self) -> bool:
+        """Close the open piece and pack every piece that can be; True if all are packed."""
         if self._open:
             self._close()
-        if not self._pieces:
-            return pd.Series([], dtype=self.empty_dtype)
         for piece, packed in enumerate(self._packed):
             if not packed:  # a piece a later record was put in may pack now
                 self._pack(piece)
-        if all(self._packed):
+        return all(self._packed)
+
+    def _rows(self) -> Iterator[Any]:
+        """Every row's value, in order (packed pieces stay packed)."""
+        for piece, packed in zip(self._pieces, self._packed, strict=True):
+            yield from piece.to_pylist() if packed else piece
+
+    def series(self) -> pd.Series:
+        """The column as a pandas Series."""
+        packed = self._finish()
+        if not self._pieces:
+            return pd.Series([], dtype=self.empty_dtype)
+        if packed:
             return self.wrap(pa.chunked_array(self._pieces, type=self.arrow_type()))
-        return self.whole([v for piece in range(len(self._pieces)) for v in self._piece(piece)])
+        return self.whole(list(self._rows()))
 
 
 class TextColumn(_PiecedColumn):
@@ -208,16 +218,14 @@ class ListColumn(_PiecedColumn):
         Where every list holds one item (one reply per cell) this is the lists' own
         strings, not a copy.
         """
-        if self._open:
-            self._close()
-        if _ARROW_TEXT is not None and self._pieces and all(self._packed):
+        packed = self._finish()
+        if _ARROW_TEXT is not None and self._pieces and packed:
             items = pa.chunked_array(
                 [_first_items(piece) for piece in self._pieces], type=_ARROW_TEXT.storage_type
             )
             if items.null_count < len(items):  # else pandas would give objects: below
                 return pd.Series(items, dtype=_ARROW_TEXT.dtype)
-        rows = (v for piece in range(len(self._pieces)) for v in self._piece(piece))
-        return pd.Series([v[0] if v else None for v in rows])
+        return pd.Series([v[0] if v else None for v in self._rows()])
 
 
 def _first_items(lists: pa.ListArray) -> pa.Array:
