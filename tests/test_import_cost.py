@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,16 +32,26 @@ NOT_FOR_A_STRATEGY = (
 )
 
 
+def printed_by(code: str) -> str:
+    """What ``code`` prints, run in a new interpreter from the repository's root."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    return done.stdout
+
+
+def json_printed_by(code: str) -> Any:
+    """The JSON value on the last line ``code`` prints in a new interpreter."""
+    return json.loads(printed_by(code).strip().splitlines()[-1])
+
+
 def loaded_after(statement: str) -> list[str]:
     """The modules of ``NOT_FOR_A_STRATEGY`` that ``statement`` loads in a new interpreter."""
     code = (
         f"import json, sys\n{statement}\n"
         f"print(json.dumps([m for m in {NOT_FOR_A_STRATEGY!r} if m in sys.modules]))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
-    )
-    loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    loaded: list[str] = json_printed_by(code)
     return loaded
 
 
@@ -62,10 +73,7 @@ def test_jinja_is_the_one_library_a_render_needs():
         "messages = promptlab.ZeroShot().render({'question': 'What is 2 + 2?'})\n"
         "print(messages[0].content.splitlines()[0], 'jinja2' in sys.modules)"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
-    )
-    assert done.stdout.split() == ["What", "is", "2", "+", "2?", "True"]
+    assert printed_by(code).split() == ["What", "is", "2", "+", "2?", "True"]
 
 
 def test_features_that_need_a_library_still_load_it_on_first_use():
@@ -91,10 +99,7 @@ def test_a_run_and_its_analysis_package_load_no_scipy_until_a_statistic_is_asked
         "low, high = wilson_interval(3, 10)\n"
         "print(json.dumps([before, 'statsmodels' in sys.modules, round(low, 4)]))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
-    )
-    before, loaded_on_use, low = json.loads(done.stdout.strip().splitlines()[-1])
+    before, loaded_on_use, low = json_printed_by(code)
     assert before == [] and loaded_on_use and low == pytest.approx(0.1078, abs=1e-4)
 
 
@@ -113,10 +118,7 @@ def test_the_run_an_experiment_returns_loads_no_pandas_until_it_is_asked_for_dat
         "answers = run.cells['answer'].tolist()\n"
         "print(json.dumps([before, 'pandas' in sys.modules, answers]))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
-    )
-    before, loaded_on_use, answers = json.loads(done.stdout.strip().splitlines()[-1])
+    before, loaded_on_use, answers = json_printed_by(code)
     assert before == [] and loaded_on_use and answers == ["4"]
 
 
